@@ -1,0 +1,296 @@
+//! Meta webhook body → [`InboundBatch`].
+
+use std::fmt;
+
+use super::wire;
+use crate::identity::ContactRef;
+use crate::model::{
+    Content, Direction, InboundBatch, InteractiveReply, Media, NormalizedMessage, ProviderError,
+    ReplyContext, StatusUpdate,
+};
+use crate::status::DeliveryStatus;
+
+/// Why a signed body could not be read as a Meta webhook. Answered with 400: retrying the same
+/// bytes would fail the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    NotJson(String),
+    NotMetaShape(String),
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotJson(e) => write!(f, "body is not valid JSON: {e}"),
+            Self::NotMetaShape(e) => write!(f, "body is not a WhatsApp Cloud API webhook: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Normalizes every `entry[].changes[]` of one delivery. Events for another phone number than
+/// `phone_number_id` (one Meta app can post every number's events to one URL) are ignored, as are
+/// fields Ponte does not act on. `received_at_ms` stands in for a missing provider timestamp.
+pub fn parse_webhook(
+    body: &[u8],
+    phone_number_id: &str,
+    received_at_ms: i64,
+) -> Result<InboundBatch, ParseError> {
+    let webhook: wire::Webhook = serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ParseError::NotMetaShape(e.to_string())
+        } else {
+            ParseError::NotJson(e.to_string())
+        }
+    })?;
+    let mut batch = InboundBatch::default();
+    if let Some(object) = webhook
+        .object
+        .as_deref()
+        .filter(|o| *o != "whatsapp_business_account")
+    {
+        batch.ignored.push(format!("object {object}"));
+        return Ok(batch);
+    }
+    for change in webhook.entry.iter().flat_map(|e| &e.changes) {
+        match (change.field.as_str(), change.value) {
+            ("messages" | "smb_message_echoes", Some(raw)) => {
+                let value: wire::MessagesValue = serde_json::from_str(raw.get()).map_err(|e| {
+                    ParseError::NotMetaShape(format!("field {}: {e}", change.field))
+                })?;
+                normalize_value(value, phone_number_id, received_at_ms, &mut batch)?;
+            }
+            (field, _) => batch.ignored.push(format!("field {field}")),
+        }
+    }
+    Ok(batch)
+}
+
+fn normalize_value(
+    value: wire::MessagesValue,
+    phone_number_id: &str,
+    received_at_ms: i64,
+    batch: &mut InboundBatch,
+) -> Result<(), ParseError> {
+    if let Some(other) = value
+        .metadata
+        .as_ref()
+        .and_then(|m| m.phone_number_id.as_deref())
+        .filter(|id| *id != phone_number_id)
+    {
+        batch
+            .ignored
+            .push(format!("phone_number_id {other} is not this channel's"));
+        return Ok(());
+    }
+    for error in &value.errors {
+        batch.ignored.push(format!("error {}", error.code));
+    }
+    let contacts = &value.contacts;
+    for message in value.messages {
+        let contact = contact_for(
+            contacts,
+            message.from.as_deref(),
+            message.from_user_id.as_deref(),
+        );
+        batch.messages.push(normalize_message(
+            message,
+            Direction::Inbound,
+            contact,
+            received_at_ms,
+        )?);
+    }
+    for echo in value.message_echoes {
+        let contact = contact_for(contacts, echo.to.as_deref(), echo.to_user_id.as_deref());
+        batch.messages.push(normalize_message(
+            echo,
+            Direction::Outbound,
+            contact,
+            received_at_ms,
+        )?);
+    }
+    for status in value.statuses {
+        match DeliveryStatus::parse(&status.status) {
+            Some(delivery) => batch.statuses.push(StatusUpdate {
+                provider_message_id: status.id,
+                status: delivery,
+                timestamp_ms: status.timestamp.map_or(received_at_ms, |s| s * 1000),
+                recipient_id: status.recipient_id,
+                error: status.errors.into_iter().next().map(provider_error),
+            }),
+            None => batch.ignored.push(format!("status {}", status.status)),
+        }
+    }
+    Ok(())
+}
+
+/// The other party, with the profile that `value.contacts[]` gives for them.
+fn contact_for(
+    contacts: &[wire::Contact],
+    wa_id: Option<&str>,
+    user_id: Option<&str>,
+) -> ContactRef {
+    let matching = contacts
+        .iter()
+        .find(|c| {
+            (wa_id.is_some() && c.wa_id.as_deref() == wa_id)
+                || (user_id.is_some() && c.user_id.as_deref() == user_id)
+        })
+        // A single profile with no id to match it by (username users) is the sender's.
+        .or_else(|| (contacts.len() == 1 && wa_id.is_none()).then(|| &contacts[0]));
+    let profile = matching.and_then(|c| c.profile.as_ref());
+    ContactRef {
+        wa_id: wa_id
+            .map(str::to_owned)
+            .or_else(|| matching.and_then(|c| c.wa_id.clone())),
+        user_id: user_id
+            .map(str::to_owned)
+            .or_else(|| matching.and_then(|c| c.user_id.clone())),
+        name: profile.and_then(|p| p.name.clone()),
+        username: profile.and_then(|p| p.username.clone()),
+    }
+}
+
+fn normalize_message(
+    message: wire::Message,
+    direction: Direction,
+    contact: ContactRef,
+    received_at_ms: i64,
+) -> Result<NormalizedMessage, ParseError> {
+    let provider_message_id = message
+        .id
+        .clone()
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| ParseError::NotMetaShape("a message has no id".to_string()))?;
+    let context = message.context.as_ref().map(|c| ReplyContext {
+        message_id: c.id.clone(),
+        from: c.from.clone(),
+        forwarded: c.forwarded,
+        frequently_forwarded: c.frequently_forwarded,
+    });
+    let timestamp_ms = message.timestamp.map_or(received_at_ms, |s| s * 1000);
+    let referral = message.referral.clone();
+    Ok(NormalizedMessage {
+        provider_message_id,
+        direction,
+        contact,
+        timestamp_ms,
+        content: content_of(message),
+        context,
+        referral,
+    })
+}
+
+fn media(m: wire::Media) -> Media {
+    Media {
+        id: m.id,
+        url: m.url,
+        mime_type: m.mime_type,
+        sha256: m.sha256,
+        caption: m.caption,
+        filename: m.filename,
+        voice: m.voice,
+        animated: m.animated,
+    }
+}
+
+fn provider_error(e: wire::Error) -> ProviderError {
+    ProviderError {
+        code: e.code,
+        title: e.title.or(e.message.clone()).unwrap_or_default(),
+        detail: e.error_data.and_then(|d| d.details).or(e.message),
+    }
+}
+
+/// The content a message carries. A type Ponte does not model, or a typed message without its
+/// object, becomes `Unsupported` with the provider's errors: kept, never dropped.
+fn content_of(mut m: wire::Message) -> Content {
+    let kind = m.kind.take().unwrap_or_default();
+    let content = match kind.as_str() {
+        "text" => m.text.take().map(|t| Content::Text { body: t.body }),
+        "image" => m.image.take().map(|x| Content::Image(media(x))),
+        "audio" => m.audio.take().map(|x| Content::Audio(media(x))),
+        "video" => m.video.take().map(|x| Content::Video(media(x))),
+        "document" => m.document.take().map(|x| Content::Document(media(x))),
+        "sticker" => m.sticker.take().map(|x| Content::Sticker(media(x))),
+        "location" => m.location.take().map(|l| Content::Location {
+            latitude: l.latitude,
+            longitude: l.longitude,
+            name: l.name,
+            address: l.address,
+            url: l.url,
+        }),
+        "contacts" => m
+            .contacts
+            .take()
+            .map(|contacts| Content::Contacts { contacts }),
+        "interactive" => m.interactive.take().and_then(interactive),
+        "button" => m.button.take().map(|b| Content::Button {
+            payload: b.payload,
+            text: b.text,
+        }),
+        "reaction" => m.reaction.take().map(|r| Content::Reaction {
+            message_id: r.message_id,
+            emoji: r.emoji.filter(|e| !e.is_empty()),
+        }),
+        "order" => m.order.take().map(|order| Content::Order { order }),
+        "system" => m.system.take().map(|s| Content::System {
+            body: s.body,
+            kind: s.kind,
+        }),
+        "revoke" => m.revoke.take().map(|r| Content::Revoke {
+            original_message_id: r.original_message_id,
+        }),
+        "edit" => m.edit.take().map(|e| Content::Edit {
+            original_message_id: e.original_message_id,
+            content: Box::new(e.message.map_or_else(
+                || Content::Unsupported {
+                    original_type: "edit".into(),
+                    errors: Vec::new(),
+                },
+                |inner| content_of(*inner),
+            )),
+        }),
+        _ => None,
+    };
+    content.unwrap_or_else(|| Content::Unsupported {
+        original_type: match (kind.as_str(), m.unsupported.and_then(|u| u.kind)) {
+            ("unsupported", Some(inner)) => inner,
+            ("", _) => "unknown".to_string(),
+            (other, _) => other.to_string(),
+        },
+        errors: m.errors.into_iter().map(provider_error).collect(),
+    })
+}
+
+fn interactive(i: wire::Interactive) -> Option<Content> {
+    let reply = match i.kind.as_deref()? {
+        "button_reply" => i.button_reply.map(|r| InteractiveReply::ButtonReply {
+            id: r.id,
+            title: r.title,
+        }),
+        "list_reply" => i.list_reply.map(|r| InteractiveReply::ListReply {
+            id: r.id,
+            title: r.title,
+            description: r.description,
+        }),
+        "nfm_reply" => i.nfm_reply.map(|f| InteractiveReply::FlowReply {
+            name: f.name,
+            body: f.body,
+            // The answer is a JSON document in a string; keep it as text if it is not JSON.
+            response: f
+                .response_json
+                .map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)))
+                .unwrap_or(serde_json::Value::Null),
+        }),
+        "call_permission_reply" => {
+            i.call_permission_reply
+                .map(|c| InteractiveReply::CallPermission {
+                    response: c.response,
+                })
+        }
+        _ => None,
+    }?;
+    Some(Content::Interactive { reply })
+}

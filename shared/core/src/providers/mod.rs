@@ -1,0 +1,3 @@
+//! Provider adapters: each turns a provider's webhook bytes into an [`crate::model::InboundBatch`].
+
+pub mod meta;
