@@ -1,1 +1,49 @@
+//! send-message: the client-facing API. Tenants, tokens and channels (admin), the read API, and
+//! (next) sending and realtime.
 
+mod channels;
+mod conversations;
+mod tenants;
+mod webhook_events;
+
+use ponte_edge::auth::authenticate;
+use ponte_edge::http::{segments, ApiResult};
+use ponte_edge::now_ms;
+use ponte_edge::problem::ApiError;
+use worker::{event, Context, Env, Method, Request, Response, Result};
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(route(&mut req, &env).await.unwrap_or_else(|e| e.to_response()))
+}
+
+async fn route(req: &mut Request, env: &Env) -> ApiResult {
+    let path = segments(req);
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    let method = req.method();
+    // The operator's endpoint is the only one not authorized by a tenant credential.
+    if let ["v1", "tenants"] = path.as_slice() {
+        return match method {
+            Method::Post => tenants::create(req, env).await,
+            _ => Err(ApiError::MethodNotAllowed),
+        };
+    }
+    let now = now_ms();
+    let principal = authenticate(req, env, now).await?;
+    match (method, path.as_slice()) {
+        (Method::Post, ["v1", "tokens"]) => tenants::mint_token(req, env, &principal, now).await,
+        (Method::Post, ["v1", "channels"]) => channels::create(req, env, &principal, now).await,
+        (Method::Get, ["v1", "channels"]) => channels::list(req, env, &principal).await,
+        (Method::Get, ["v1", "conversations"]) => conversations::list(req, env, &principal).await,
+        (Method::Get, ["v1", "conversations", id]) => conversations::get(env, &principal, id).await,
+        (Method::Get, ["v1", "conversations", id, "messages"]) => {
+            conversations::messages(req, env, &principal, id).await
+        }
+        (Method::Get, ["v1", "contacts", id]) => conversations::contact(env, &principal, id).await,
+        (Method::Get, ["v1", "webhook-events"]) => webhook_events::list(req, env, &principal).await,
+        (_, ["v1", "tokens" | "channels" | "conversations" | "contacts" | "webhook-events", ..]) => {
+            Err(ApiError::MethodNotAllowed)
+        }
+        _ => Err(ApiError::NotFound("no API endpoint at this path".into())),
+    }
+}

@@ -1,1 +1,13 @@
+//! Worker glue shared by Ponte's functions: bindings, errors as problem+json, authentication and
+//! the D1 store. The pure logic it calls lives in `ponte-core`.
 
+pub mod auth;
+pub mod bindings;
+pub mod http;
+pub mod problem;
+pub mod store;
+
+/// Milliseconds since the epoch, from the runtime's clock.
+pub fn now_ms() -> i64 {
+    worker::Date::now().as_millis() as i64
+}

@@ -1,0 +1,94 @@
+//! Who is calling: the operator, a tenant by API key, or a browser by short-lived JWT.
+
+use ponte_core::auth::{hash_api_key, verify_jwt, Claims, Role, TokenError, API_KEY_PREFIX};
+use ponte_core::signature::constant_time_eq;
+use worker::{Env, Request};
+
+use crate::bindings::{master_key, JWT_KEY_PURPOSE, OPERATOR_KEY};
+use crate::problem::ApiError;
+use crate::store::{self, tenants};
+
+#[derive(Debug, Clone)]
+pub enum Principal {
+    ApiKey { tenant_id: String },
+    Token(Claims),
+}
+
+impl Principal {
+    pub fn tenant_id(&self) -> &str {
+        match self {
+            Self::ApiKey { tenant_id } => tenant_id,
+            Self::Token(claims) => &claims.tenant,
+        }
+    }
+
+    /// API keys act for the whole tenant; tokens for their role.
+    pub fn is_admin(&self) -> bool {
+        match self {
+            Self::ApiKey { .. } => true,
+            Self::Token(claims) => claims.role == Role::Admin,
+        }
+    }
+
+    pub fn require_api_key(&self) -> Result<(), ApiError> {
+        match self {
+            Self::ApiKey { .. } => Ok(()),
+            Self::Token(_) => Err(ApiError::Forbidden("this endpoint needs a tenant API key, not a token".into())),
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("this endpoint needs an API key or an admin token".into()))
+        }
+    }
+}
+
+pub fn bearer(req: &Request) -> Option<String> {
+    let header = req.headers().get("authorization").ok().flatten()?;
+    let (scheme, credential) = header.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| credential.trim().to_string()).filter(|c| !c.is_empty())
+}
+
+pub async fn authenticate(req: &Request, env: &Env, now_ms: i64) -> Result<Principal, ApiError> {
+    let credential = bearer(req).ok_or_else(|| {
+        ApiError::Unauthorized("send `Authorization: Bearer <API key or token>`".into())
+    })?;
+    authenticate_credential(&credential, env, now_ms).await
+}
+
+pub async fn authenticate_credential(credential: &str, env: &Env, now_ms: i64) -> Result<Principal, ApiError> {
+    if credential.starts_with(API_KEY_PREFIX) {
+        let db = store::db(env)?;
+        return match tenants::tenant_for_api_key(&db, &hash_api_key(credential)).await? {
+            Some(tenant_id) => Ok(Principal::ApiKey { tenant_id }),
+            None => Err(ApiError::Unauthorized("the API key is not valid".into())),
+        };
+    }
+    let key = master_key(env)?.derive(JWT_KEY_PURPOSE);
+    verify_jwt(credential, &key, now_ms / 1000).map(Principal::Token).map_err(|e| {
+        ApiError::Unauthorized(
+            match e {
+                TokenError::Expired => "the token has expired",
+                TokenError::WrongAlgorithm => "the token must be signed with HS256",
+                TokenError::BadSignature | TokenError::Malformed => "the token is not valid",
+            }
+            .into(),
+        )
+    })
+}
+
+/// The operator key creates tenants. Compared in constant time.
+pub fn require_operator(req: &Request, env: &Env) -> Result<(), ApiError> {
+    let expected = env
+        .secret(OPERATOR_KEY)
+        .map_err(|_| ApiError::internal(format!("secret {OPERATOR_KEY} is not set")))?
+        .to_string();
+    match bearer(req) {
+        Some(given) if !expected.is_empty() && constant_time_eq(given.as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(_) => Err(ApiError::Unauthorized("the operator key is not valid".into())),
+        None => Err(ApiError::Unauthorized("send `Authorization: Bearer <operator key>`".into())),
+    }
+}

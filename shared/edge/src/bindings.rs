@@ -1,0 +1,29 @@
+//! Binding and secret names, as declared in the wrangler configs.
+
+/// D1: the source of truth.
+pub const DB: &str = "DB";
+/// KV: a cache of channel lookups by webhook token; nothing exact lives here.
+pub const CACHE: &str = "CACHE";
+/// R2: media and raw webhook bodies too large for a D1 row.
+pub const BLOBS: &str = "BLOBS";
+
+/// Secret: authorizes tenant creation.
+pub const OPERATOR_KEY: &str = "PONTE_OPERATOR_KEY";
+/// Secret: the root of the AES key for provider secrets and of the JWT signing key.
+pub const MASTER_KEY: &str = "PONTE_MASTER_KEY";
+/// Optional variable: the public origin used in webhook URLs (defaults to the request's).
+pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
+
+pub const JWT_KEY_PURPOSE: &str = "ponte/jwt/v1";
+
+use ponte_core::secrets::MasterKey;
+use worker::Env;
+
+use crate::problem::ApiError;
+
+pub fn master_key(env: &Env) -> Result<MasterKey, ApiError> {
+    let secret = env
+        .secret(MASTER_KEY)
+        .map_err(|_| ApiError::internal(format!("secret {MASTER_KEY} is not set")))?;
+    MasterKey::new(&secret.to_string()).map_err(|_| ApiError::internal(format!("secret {MASTER_KEY} is too short")))
+}

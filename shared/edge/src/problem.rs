@@ -1,0 +1,87 @@
+//! Errors as RFC 9457 `application/problem+json`. Each route's failures split into "your input
+//! was wrong" (4xx, with a detail that says what) and "something failed here" (5xx, details
+//! logged, never returned).
+
+use serde_json::json;
+use worker::{Headers, Response};
+
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    Unauthorized(String),
+    Forbidden(String),
+    NotFound(String),
+    MethodNotAllowed,
+    Conflict(String),
+    PayloadTooLarge(String),
+    Unprocessable(String),
+    /// Storage or a dependency failed; the caller may retry.
+    Unavailable(String),
+    /// A bug or misconfiguration; the message is logged, not returned.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal(message.into())
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) => 400,
+            Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
+            Self::NotFound(_) => 404,
+            Self::MethodNotAllowed => 405,
+            Self::Conflict(_) => 409,
+            Self::PayloadTooLarge(_) => 413,
+            Self::Unprocessable(_) => 422,
+            Self::Unavailable(_) => 503,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    /// The detail shown to the caller (internal errors stay generic).
+    pub fn detail(&self) -> String {
+        self.title_and_detail().1
+    }
+
+    fn title_and_detail(&self) -> (&'static str, String) {
+        match self {
+            Self::BadRequest(d) => ("Bad request", d.clone()),
+            Self::Unauthorized(d) => ("Unauthorized", d.clone()),
+            Self::Forbidden(d) => ("Forbidden", d.clone()),
+            Self::NotFound(d) => ("Not found", d.clone()),
+            Self::MethodNotAllowed => ("Method not allowed", "this path does not accept this method".into()),
+            Self::Conflict(d) => ("Conflict", d.clone()),
+            Self::PayloadTooLarge(d) => ("Payload too large", d.clone()),
+            Self::Unprocessable(d) => ("Unprocessable content", d.clone()),
+            Self::Unavailable(_) => ("Service unavailable", "storage is unavailable; retry later".into()),
+            Self::Internal(_) => ("Internal error", "an internal error occurred".into()),
+        }
+    }
+
+    pub fn to_response(&self) -> Response {
+        if let Self::Unavailable(m) | Self::Internal(m) = self {
+            worker::console_error!("{}: {m}", self.status());
+        }
+        let (title, detail) = self.title_and_detail();
+        let body = json!({"type": "about:blank", "title": title, "status": self.status(), "detail": detail});
+        let headers = Headers::new();
+        let _ = headers.set("content-type", "application/problem+json");
+        if matches!(self, Self::Unauthorized(_)) {
+            let _ = headers.set("www-authenticate", "Bearer");
+        }
+        Response::from_bytes(body.to_string().into_bytes())
+            .unwrap_or_else(|_| Response::empty().expect("an empty response can always be built"))
+            .with_status(self.status())
+            .with_headers(headers)
+    }
+}
+
+/// Storage errors become 503: the request may be retried and nothing half-written is kept.
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}

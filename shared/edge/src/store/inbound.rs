@@ -1,0 +1,217 @@
+//! One webhook's writes as one D1 batch (one transaction): contacts and their identities,
+//! conversations, messages exactly once, statuses only forward.
+//!
+//! Every decision (does this contact exist? is this message new?) is taken inside the batch by the
+//! SQL itself, so two deliveries of the same webhook racing each other cannot both insert.
+
+use std::collections::BTreeMap;
+
+use ponte_core::identity::ContactRef;
+use ponte_core::ids::new_id;
+use ponte_core::model::{Direction, InboundBatch, NormalizedMessage, StatusUpdate};
+use ponte_core::status::DeliveryStatus;
+use worker::{D1Database, D1PreparedStatement};
+
+use super::{int, opt_int, opt_text, text};
+use crate::problem::ApiError;
+
+pub struct Target<'a> {
+    pub tenant_id: &'a str,
+    pub channel_id: &'a str,
+    pub received_at: i64,
+}
+
+/// The contact whose identities (`?3`, a JSON array) are known in tenant `?2`.
+macro_rules! resolve_contact {
+    () => {
+        "(SELECT contact_id FROM contact_identities WHERE tenant_id = ?2 \
+          AND identity IN (SELECT value FROM json_each(?3)) LIMIT 1)"
+    };
+}
+
+const INSERT_CONTACT: &str = concat!(
+    "INSERT INTO contacts (id, tenant_id, name, phone_e164, created_at, updated_at) ",
+    "SELECT ?1, ?2, ?4, ?5, ?6, ?6 WHERE NOT EXISTS (SELECT 1 FROM contact_identities ",
+    "WHERE tenant_id = ?2 AND identity IN (SELECT value FROM json_each(?3)))"
+);
+
+const INSERT_IDENTITIES: &str = concat!(
+    "INSERT INTO contact_identities (tenant_id, identity, contact_id, created_at) ",
+    "SELECT ?2, j.value, COALESCE(",
+    resolve_contact!(),
+    ", ?1), ?4 FROM json_each(?3) AS j WHERE true ",
+    "ON CONFLICT (tenant_id, identity) DO NOTHING"
+);
+
+const REFRESH_CONTACT: &str = concat!(
+    "UPDATE contacts SET name = COALESCE(?4, name), phone_e164 = COALESCE(phone_e164, ?5), updated_at = ?6 ",
+    "WHERE id = ",
+    resolve_contact!(),
+    " AND ((?4 IS NOT NULL AND name IS NOT ?4) OR (phone_e164 IS NULL AND ?5 IS NOT NULL))"
+);
+
+const INSERT_CONVERSATION: &str = concat!(
+    "INSERT INTO conversations (id, tenant_id, channel_id, contact_id, last_activity_at, created_at) ",
+    "SELECT ?1, ?2, ?4, ",
+    resolve_contact!(),
+    ", ?5, ?6 WHERE true ON CONFLICT (channel_id, contact_id) DO NOTHING"
+);
+
+/// A NULL conversation (which would mean a bug above) violates NOT NULL and fails the whole
+/// batch loudly, so the provider retries, rather than silently dropping the message.
+const INSERT_MESSAGE: &str = concat!(
+    "INSERT INTO messages (id, tenant_id, channel_id, conversation_id, provider_message_id, direction, type, ",
+    "text, content, preview, context, referral, reply_to_provider_id, provider_ts, received_at, ",
+    "status, status_rank, status_at) VALUES (?1, ?2, ?4, ",
+    "(SELECT id FROM conversations WHERE channel_id = ?4 AND contact_id = ",
+    resolve_contact!(),
+    "), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) ",
+    "ON CONFLICT (channel_id, provider_message_id) DO NOTHING"
+);
+
+const APPLY_STATUS: &str = "UPDATE messages SET status = ?3, status_rank = ?4, status_at = ?5, \
+     error_code = ?6, error_title = ?7 WHERE channel_id = ?1 AND provider_message_id = ?2 AND status_rank < ?4";
+
+const KEEP_PENDING_STATUS: &str = "INSERT INTO pending_statuses (channel_id, provider_message_id, status, \
+     status_rank, status_at, error_code, error_title, received_at) \
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE NOT EXISTS \
+     (SELECT 1 FROM messages WHERE channel_id = ?1 AND provider_message_id = ?2) \
+     ON CONFLICT (channel_id, provider_message_id, status) DO NOTHING";
+
+/// Statements for `batch`, in the order they must run: contacts, conversations, messages, then
+/// statuses (a status may refer to a message stored by this same webhook).
+pub fn statements(db: &D1Database, to: &Target, batch: &InboundBatch) -> Result<Vec<D1PreparedStatement>, ApiError> {
+    let mut out = Vec::with_capacity(batch.messages.len() * 6 + batch.statuses.len() * 2);
+    let identities: Vec<String> = batch.messages.iter().map(|m| identities_json(to, &m.contact)).collect();
+
+    // One set of contact statements per distinct contact in this delivery.
+    let mut contacts: BTreeMap<&str, &ContactRef> = BTreeMap::new();
+    for (message, ids) in batch.messages.iter().zip(&identities) {
+        let seen = contacts.entry(ids.as_str()).or_insert(&message.contact);
+        if seen.name.is_none() && message.contact.name.is_some() {
+            *seen = &message.contact;
+        }
+    }
+    for (ids, contact) in &contacts {
+        out.extend(contact_statements(db, to, ids, contact)?);
+    }
+    for (message, ids) in batch.messages.iter().zip(&identities) {
+        out.push(message_statement(db, to, ids, message)?);
+    }
+    for status in &batch.statuses {
+        out.extend(status_statements(db, to, status)?);
+    }
+    Ok(out)
+}
+
+fn identities_json(to: &Target, contact: &ContactRef) -> String {
+    let mut keys = contact.identity_keys();
+    if keys.is_empty() {
+        // No usable id at all: keep the message under one anonymous contact per channel.
+        keys.push(format!("anonymous:{}", to.channel_id));
+    }
+    serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into())
+}
+
+fn contact_statements(
+    db: &D1Database,
+    to: &Target,
+    ids: &str,
+    contact: &ContactRef,
+) -> Result<Vec<D1PreparedStatement>, ApiError> {
+    let contact_id = new_id("ct");
+    let name = contact.name.as_deref().filter(|n| !n.is_empty());
+    let phone = contact.phone().map(|p| p.e164());
+    Ok(vec![
+        db.prepare(INSERT_CONTACT).bind(&[
+            text(&contact_id),
+            text(to.tenant_id),
+            text(ids),
+            opt_text(name),
+            opt_text(phone.as_deref()),
+            int(to.received_at),
+        ])?,
+        db.prepare(INSERT_IDENTITIES).bind(&[
+            text(&contact_id),
+            text(to.tenant_id),
+            text(ids),
+            int(to.received_at),
+        ])?,
+        db.prepare(REFRESH_CONTACT).bind(&[
+            text(&contact_id),
+            text(to.tenant_id),
+            text(ids),
+            opt_text(name),
+            opt_text(phone.as_deref()),
+            int(to.received_at),
+        ])?,
+        db.prepare(INSERT_CONVERSATION).bind(&[
+            text(&new_id("con")),
+            text(to.tenant_id),
+            text(ids),
+            text(to.channel_id),
+            int(to.received_at),
+            int(to.received_at),
+        ])?,
+    ])
+}
+
+fn message_statement(
+    db: &D1Database,
+    to: &Target,
+    ids: &str,
+    m: &NormalizedMessage,
+) -> Result<D1PreparedStatement, ApiError> {
+    let content = serde_json::to_string(&m.content).map_err(|e| ApiError::internal(e.to_string()))?;
+    let context = m.context.as_ref().and_then(|c| serde_json::to_string(c).ok());
+    let referral = m.referral.as_ref().map(|r| r.to_string());
+    let reply_to = m.context.as_ref().and_then(|c| c.message_id.as_deref());
+    // Echoes of messages sent from the business's phone were sent by definition.
+    let status = (m.direction == Direction::Outbound).then_some(DeliveryStatus::Sent);
+    Ok(db.prepare(INSERT_MESSAGE).bind(&[
+        text(&new_id("msg")),
+        text(to.tenant_id),
+        text(ids),
+        text(to.channel_id),
+        text(&m.provider_message_id),
+        text(m.direction.as_str()),
+        text(m.content.type_name()),
+        opt_text(m.content.text()),
+        text(&content),
+        text(&m.content.preview()),
+        opt_text(context.as_deref()),
+        opt_text(referral.as_deref()),
+        opt_text(reply_to),
+        int(m.timestamp_ms),
+        int(to.received_at),
+        opt_text(status.map(DeliveryStatus::as_str)),
+        int(status.map_or(-1, DeliveryStatus::rank)),
+        opt_int(status.map(|_| m.timestamp_ms)),
+    ])?)
+}
+
+fn status_statements(db: &D1Database, to: &Target, s: &StatusUpdate) -> Result<Vec<D1PreparedStatement>, ApiError> {
+    let code = s.error.as_ref().map(|e| e.code);
+    let title = s.error.as_ref().map(|e| e.title.as_str());
+    Ok(vec![
+        db.prepare(APPLY_STATUS).bind(&[
+            text(to.channel_id),
+            text(&s.provider_message_id),
+            text(s.status.as_str()),
+            int(s.status.rank()),
+            int(s.timestamp_ms),
+            opt_int(code),
+            opt_text(title),
+        ])?,
+        db.prepare(KEEP_PENDING_STATUS).bind(&[
+            text(to.channel_id),
+            text(&s.provider_message_id),
+            text(s.status.as_str()),
+            int(s.status.rank()),
+            int(s.timestamp_ms),
+            opt_int(code),
+            opt_text(title),
+            int(to.received_at),
+        ])?,
+    ])
+}

@@ -1,0 +1,287 @@
+//! The read API's queries: conversations, their messages, contacts. Keyset pagination throughout.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use worker::D1Database;
+
+use super::{int, opt_int, opt_text, text};
+use crate::problem::ApiError;
+
+/// SQLite has no boolean: D1 returns 0/1.
+pub fn sqlite_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(f64::deserialize(d)? != 0.0)
+}
+
+#[derive(Deserialize)]
+struct ConversationRow {
+    id: String,
+    channel_id: String,
+    status: String,
+    unread_count: i64,
+    last_message_id: Option<String>,
+    last_message_preview: Option<String>,
+    last_message_at: Option<i64>,
+    last_inbound_at: Option<i64>,
+    last_activity_at: i64,
+    created_at: i64,
+    contact_id: String,
+    contact_name: Option<String>,
+    contact_phone: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ContactSummary {
+    pub id: String,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct LastMessage {
+    pub id: String,
+    pub preview: Option<String>,
+    pub timestamp: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct Conversation {
+    pub id: String,
+    pub channel_id: String,
+    pub status: String,
+    pub unread_count: i64,
+    pub contact: ContactSummary,
+    pub last_message: Option<LastMessage>,
+    pub last_inbound_at: Option<i64>,
+    pub last_activity_at: i64,
+    pub created_at: i64,
+}
+
+impl From<ConversationRow> for Conversation {
+    fn from(r: ConversationRow) -> Self {
+        Self {
+            last_message: r.last_message_id.map(|id| LastMessage {
+                id,
+                preview: r.last_message_preview,
+                timestamp: r.last_message_at,
+            }),
+            id: r.id,
+            channel_id: r.channel_id,
+            status: r.status,
+            unread_count: r.unread_count,
+            contact: ContactSummary { id: r.contact_id, name: r.contact_name, phone: r.contact_phone },
+            last_inbound_at: r.last_inbound_at,
+            last_activity_at: r.last_activity_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
+pub struct ConversationFilter<'a> {
+    pub channel_id: Option<&'a str>,
+    pub status: Option<&'a str>,
+    /// Continue after this (last_activity_at, id).
+    pub after: Option<(i64, String)>,
+    pub limit: u32,
+}
+
+const CONVERSATION_COLUMNS: &str = "c.id, c.channel_id, c.status, c.unread_count, c.last_message_id, \
+     c.last_message_preview, c.last_message_at, c.last_inbound_at, c.last_activity_at, c.created_at, \
+     ct.id AS contact_id, ct.name AS contact_name, ct.phone_e164 AS contact_phone";
+
+/// Newest activity first. Returns one more row than `limit` when there is a next page.
+pub async fn conversations(
+    db: &D1Database,
+    tenant_id: &str,
+    f: &ConversationFilter<'_>,
+) -> Result<Vec<Conversation>, ApiError> {
+    let sql = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
+         WHERE c.tenant_id = ?1 AND (?2 IS NULL OR c.channel_id = ?2) AND (?3 IS NULL OR c.status = ?3) \
+         AND (?4 IS NULL OR c.last_activity_at < ?4 OR (c.last_activity_at = ?4 AND c.id < ?5)) \
+         ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?6"
+    );
+    let (after_at, after_id) = f.after.clone().map_or((None, None), |(at, id)| (Some(at), Some(id)));
+    let rows: Vec<ConversationRow> = db
+        .prepare(sql)
+        .bind(&[
+            text(tenant_id),
+            opt_text(f.channel_id),
+            opt_text(f.status),
+            opt_int(after_at),
+            opt_text(after_id.as_deref()),
+            int(i64::from(f.limit) + 1),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(Conversation::from).collect())
+}
+
+pub async fn conversation(db: &D1Database, tenant_id: &str, id: &str) -> Result<Option<Conversation>, ApiError> {
+    let sql = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
+         WHERE c.tenant_id = ?1 AND c.id = ?2"
+    );
+    let row: Option<ConversationRow> = db.prepare(sql).bind(&[text(tenant_id), text(id)])?.first(None).await?;
+    Ok(row.map(Conversation::from))
+}
+
+#[derive(Deserialize)]
+struct MessageRow {
+    seq: i64,
+    id: String,
+    conversation_id: String,
+    channel_id: String,
+    provider_message_id: String,
+    direction: String,
+    #[serde(rename = "type")]
+    kind: String,
+    text: Option<String>,
+    content: String,
+    preview: String,
+    context: Option<String>,
+    referral: Option<String>,
+    provider_ts: i64,
+    received_at: i64,
+    status: Option<String>,
+    status_at: Option<i64>,
+    error_code: Option<i64>,
+    error_title: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ProviderErrorOut {
+    pub code: i64,
+    pub title: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Message {
+    #[serde(skip)]
+    pub seq: i64,
+    pub id: String,
+    pub conversation_id: String,
+    pub channel_id: String,
+    pub provider_message_id: String,
+    pub direction: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub text: Option<String>,
+    pub content: Value,
+    pub preview: String,
+    pub context: Option<Value>,
+    pub referral: Option<Value>,
+    /// The provider's time of the message.
+    pub timestamp: i64,
+    pub received_at: i64,
+    pub status: Option<String>,
+    pub status_at: Option<i64>,
+    pub error: Option<ProviderErrorOut>,
+}
+
+fn parse_json(raw: Option<String>) -> Option<Value> {
+    raw.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+impl From<MessageRow> for Message {
+    fn from(r: MessageRow) -> Self {
+        Self {
+            seq: r.seq,
+            content: parse_json(Some(r.content)).unwrap_or(Value::Null),
+            context: parse_json(r.context),
+            referral: parse_json(r.referral),
+            error: r.error_code.map(|code| ProviderErrorOut { code, title: r.error_title }),
+            id: r.id,
+            conversation_id: r.conversation_id,
+            channel_id: r.channel_id,
+            provider_message_id: r.provider_message_id,
+            direction: r.direction,
+            kind: r.kind,
+            text: r.text,
+            preview: r.preview,
+            timestamp: r.provider_ts,
+            received_at: r.received_at,
+            status: r.status,
+            status_at: r.status_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest first: by the provider's timestamp, then arrival.
+    Ascending,
+    Descending,
+}
+
+const MESSAGE_COLUMNS: &str = "seq, id, conversation_id, channel_id, provider_message_id, direction, type, text, \
+     content, preview, context, referral, provider_ts, received_at, status, status_at, error_code, error_title";
+
+/// Returns one more row than `limit` when there is a next page. `after` is (provider_ts, seq).
+pub async fn messages(
+    db: &D1Database,
+    tenant_id: &str,
+    conversation_id: &str,
+    order: Order,
+    after: Option<(i64, i64)>,
+    limit: u32,
+) -> Result<Vec<Message>, ApiError> {
+    let sql = match order {
+        Order::Ascending => format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 AND tenant_id = ?2 \
+             AND (?3 IS NULL OR provider_ts > ?3 OR (provider_ts = ?3 AND seq > ?4)) \
+             ORDER BY provider_ts ASC, seq ASC LIMIT ?5"
+        ),
+        Order::Descending => format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 AND tenant_id = ?2 \
+             AND (?3 IS NULL OR provider_ts < ?3 OR (provider_ts = ?3 AND seq < ?4)) \
+             ORDER BY provider_ts DESC, seq DESC LIMIT ?5"
+        ),
+    };
+    let rows: Vec<MessageRow> = db
+        .prepare(sql)
+        .bind(&[
+            text(conversation_id),
+            text(tenant_id),
+            opt_int(after.map(|a| a.0)),
+            opt_int(after.map(|a| a.1)),
+            int(i64::from(limit) + 1),
+        ])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(Message::from).collect())
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct Contact {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(rename(serialize = "phone"))]
+    pub phone_e164: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    #[serde(default)]
+    pub identities: Vec<String>,
+}
+
+pub async fn contact(db: &D1Database, tenant_id: &str, id: &str) -> Result<Option<Contact>, ApiError> {
+    let found: Option<Contact> = db
+        .prepare("SELECT id, name, phone_e164, created_at, updated_at FROM contacts WHERE id = ?1 AND tenant_id = ?2")
+        .bind(&[text(id), text(tenant_id)])?
+        .first(None)
+        .await?;
+    let Some(mut contact) = found else { return Ok(None) };
+    #[derive(Deserialize)]
+    struct IdentityRow {
+        identity: String,
+    }
+    let rows: Vec<IdentityRow> = db
+        .prepare("SELECT identity FROM contact_identities WHERE tenant_id = ?1 AND contact_id = ?2 ORDER BY identity")
+        .bind(&[text(tenant_id), text(id)])?
+        .all()
+        .await?
+        .results()?;
+    contact.identities = rows.into_iter().map(|r| r.identity).collect();
+    Ok(Some(contact))
+}
