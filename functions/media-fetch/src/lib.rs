@@ -24,7 +24,10 @@ async fn serve(req: &Request, env: &Env) -> ApiResult {
     if req.method() != Method::Get {
         return Err(ApiError::MethodNotAllowed);
     }
-    if !media_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
+    if !media_id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
         return Err(ApiError::BadRequest("invalid media id".into()));
     }
     // <img> and <audio> cannot send headers, so a token may also come as ?access_token=.
@@ -33,13 +36,24 @@ async fn serve(req: &Request, env: &Env) -> ApiResult {
         Some(token) => authenticate_credential(token, env, now_ms()).await?,
         None => authenticate(req, env, now_ms()).await?,
     };
-    let bucket = env.bucket(BLOBS).map_err(|e| ApiError::internal(format!("binding {BLOBS}: {e}")))?;
+    let bucket = env
+        .bucket(BLOBS)
+        .map_err(|e| ApiError::internal(format!("binding {BLOBS}: {e}")))?;
     let key = format!("media/{}/{media_id}", principal.tenant_id());
-    let object = bucket.get(&key).execute().await?.ok_or_else(|| ApiError::NotFound(format!("no media {media_id}")))?;
+    let object = bucket
+        .get(&key)
+        .execute()
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no media {media_id}")))?;
     let headers = Headers::new();
-    let content_type = object.http_metadata().content_type.unwrap_or_else(|| "application/octet-stream".into());
+    let content_type = object
+        .http_metadata()
+        .content_type
+        .unwrap_or_else(|| "application/octet-stream".into());
     headers.set("content-type", &content_type)?;
     headers.set("cache-control", "private, max-age=3600")?;
-    let body = object.body().ok_or_else(|| ApiError::NotFound(format!("no media {media_id}")))?;
+    let body = object
+        .body()
+        .ok_or_else(|| ApiError::NotFound(format!("no media {media_id}")))?;
     Ok(Response::from_bytes(body.bytes().await?)?.with_headers(headers))
 }

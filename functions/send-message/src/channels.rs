@@ -29,11 +29,15 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
     principal.require_admin()?;
     let body: NewChannel = read_json(req).await?;
     if body.provider != "meta" {
-        return Err(ApiError::Unprocessable("provider must be one of: meta".into()));
+        return Err(ApiError::Unprocessable(
+            "provider must be one of: meta".into(),
+        ));
     }
     let name = body.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::Unprocessable("name must be 1 to 100 characters".into()));
+        return Err(ApiError::Unprocessable(
+            "name must be 1 to 100 characters".into(),
+        ));
     }
     let config: MetaConfig = field("config", body.config)?;
     config.check().map_err(ApiError::Unprocessable)?;
@@ -41,9 +45,12 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
     secrets.check().map_err(ApiError::Unprocessable)?;
 
     let id = new_id("chn");
-    let secrets_json = serde_json::to_vec(&secrets).map_err(|e| ApiError::internal(e.to_string()))?;
+    let secrets_json =
+        serde_json::to_vec(&secrets).map_err(|e| ApiError::internal(e.to_string()))?;
     let record = ChannelRecord {
-        secrets_sealed: master_key(env)?.secret_box().seal(&secrets_json, id.as_bytes()),
+        secrets_sealed: master_key(env)?
+            .secret_box()
+            .seal(&secrets_json, id.as_bytes()),
         id,
         tenant_id: principal.tenant_id().to_string(),
         provider: body.provider,
@@ -82,6 +89,8 @@ fn base_url(req: &Request, env: &Env) -> Result<String, ApiError> {
             return Ok(configured.trim_end_matches('/').to_string());
         }
     }
-    let url = req.url().map_err(|_| ApiError::BadRequest("invalid URL".into()))?;
+    let url = req
+        .url()
+        .map_err(|_| ApiError::BadRequest("invalid URL".into()))?;
     Ok(url.origin().ascii_serialization())
 }

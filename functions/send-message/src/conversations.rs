@@ -23,20 +23,31 @@ pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult 
     let status = query_param(&q, "status");
     if let Some(s) = status {
         if !["open", "pending", "resolved"].contains(&s) {
-            return Err(ApiError::BadRequest("status must be open, pending or resolved".into()));
+            return Err(ApiError::BadRequest(
+                "status must be open, pending or resolved".into(),
+            ));
         }
     }
     let after = match query_param(&q, "cursor") {
         Some(c) => Some(cursor::decode::<(i64, String)>(c).ok_or_else(bad_cursor)?),
         None => None,
     };
-    let filter = ConversationFilter { channel_id: query_param(&q, "channel_id"), status, after, limit };
+    let filter = ConversationFilter {
+        channel_id: query_param(&q, "channel_id"),
+        status,
+        after,
+        limit,
+    };
     let mut rows = read::conversations(&store::db(env)?, principal.tenant_id(), &filter).await?;
     let next_cursor = (rows.len() > limit as usize).then(|| {
         rows.truncate(limit as usize);
-        rows.last().map(|c| cursor::encode(&(c.last_activity_at, &c.id)))
+        rows.last()
+            .map(|c| cursor::encode(&(c.last_activity_at, &c.id)))
     });
-    json(200, &json!({"data": rows, "next_cursor": next_cursor.flatten()}))
+    json(
+        200,
+        &json!({"data": rows, "next_cursor": next_cursor.flatten()}),
+    )
 }
 
 pub async fn get(env: &Env, principal: &Principal, id: &str) -> ApiResult {
@@ -59,7 +70,10 @@ pub async fn messages(req: &Request, env: &Env, principal: &Principal, id: &str)
         None => None,
     };
     let db = store::db(env)?;
-    if read::conversation(&db, principal.tenant_id(), id).await?.is_none() {
+    if read::conversation(&db, principal.tenant_id(), id)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::NotFound(format!("no conversation {id}")));
     }
     let mut rows = read::messages(&db, principal.tenant_id(), id, order, after, limit).await?;
@@ -67,7 +81,10 @@ pub async fn messages(req: &Request, env: &Env, principal: &Principal, id: &str)
         rows.truncate(limit as usize);
         rows.last().map(|m| cursor::encode(&(m.timestamp, m.seq)))
     });
-    json(200, &json!({"data": rows, "next_cursor": next_cursor.flatten()}))
+    json(
+        200,
+        &json!({"data": rows, "next_cursor": next_cursor.flatten()}),
+    )
 }
 
 pub async fn contact(env: &Env, principal: &Principal, id: &str) -> ApiResult {

@@ -14,7 +14,9 @@ use worker::{event, Context, Env, Method, Request, Response, Result};
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(route(&mut req, &env).await.unwrap_or_else(|e| e.to_response()))
+    Ok(route(&mut req, &env)
+        .await
+        .unwrap_or_else(|e| e.to_response()))
 }
 
 async fn route(req: &mut Request, env: &Env) -> ApiResult {
@@ -41,9 +43,10 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         }
         (Method::Get, ["v1", "contacts", id]) => conversations::contact(env, &principal, id).await,
         (Method::Get, ["v1", "webhook-events"]) => webhook_events::list(req, env, &principal).await,
-        (_, ["v1", "tokens" | "channels" | "conversations" | "contacts" | "webhook-events", ..]) => {
-            Err(ApiError::MethodNotAllowed)
-        }
+        (
+            _,
+            ["v1", "tokens" | "channels" | "conversations" | "contacts" | "webhook-events", ..],
+        ) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound("no API endpoint at this path".into())),
     }
 }

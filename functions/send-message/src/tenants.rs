@@ -23,11 +23,16 @@ pub async fn create(req: &mut Request, env: &Env) -> ApiResult {
     let body: NewTenant = read_json(req).await?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::Unprocessable("name must be 1 to 200 characters".into()));
+        return Err(ApiError::Unprocessable(
+            "name must be 1 to 200 characters".into(),
+        ));
     }
     let (id, api_key, now) = (new_id("ten"), new_api_key(), now_ms());
     tenants::create(&store::db(env)?, &id, name, &api_key, now).await?;
-    json(201, &json!({"id": id, "name": name, "api_key": api_key, "created_at": now}))
+    json(
+        201,
+        &json!({"id": id, "name": name, "api_key": api_key, "created_at": now}),
+    )
 }
 
 #[derive(Deserialize)]
@@ -50,15 +55,24 @@ fn default_ttl() -> i64 {
 
 const MAX_TTL_SECONDS: i64 = 24 * 3600;
 
-pub async fn mint_token(req: &mut Request, env: &Env, principal: &Principal, now: i64) -> ApiResult {
+pub async fn mint_token(
+    req: &mut Request,
+    env: &Env,
+    principal: &Principal,
+    now: i64,
+) -> ApiResult {
     // A token must not mint tokens: it would outlive its own expiry.
     principal.require_api_key()?;
     let body: NewToken = read_json(req).await?;
     if body.sub.trim().is_empty() || body.sub.len() > 200 {
-        return Err(ApiError::Unprocessable("sub must be 1 to 200 characters".into()));
+        return Err(ApiError::Unprocessable(
+            "sub must be 1 to 200 characters".into(),
+        ));
     }
     if !(60..=MAX_TTL_SECONDS).contains(&body.ttl_seconds) {
-        return Err(ApiError::Unprocessable(format!("ttl_seconds must be from 60 to {MAX_TTL_SECONDS}")));
+        return Err(ApiError::Unprocessable(format!(
+            "ttl_seconds must be from 60 to {MAX_TTL_SECONDS}"
+        )));
     }
     let iat = now / 1000;
     let claims = Claims {
@@ -69,5 +83,8 @@ pub async fn mint_token(req: &mut Request, env: &Env, principal: &Principal, now
         exp: iat + body.ttl_seconds,
     };
     let token = sign_jwt(&claims, &master_key(env)?.derive(JWT_KEY_PURPOSE));
-    json(201, &json!({"token": token, "token_type": "Bearer", "expires_at": claims.exp * 1000, "claims": claims}))
+    json(
+        201,
+        &json!({"token": token, "token_type": "Bearer", "expires_at": claims.exp * 1000, "claims": claims}),
+    )
 }

@@ -11,19 +11,28 @@ use worker::{Env, Request};
 pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult {
     let q = query_pairs(req)?;
     let limit = limit_param(&q, 50, 200)?;
-    let before = match query_param(&q, "cursor") {
-        Some(c) => Some(
-            cursor::decode::<i64>(c)
-                .ok_or_else(|| ApiError::BadRequest("cursor is not one this API returned".into()))?,
-        ),
-        None => None,
-    };
+    let before =
+        match query_param(&q, "cursor") {
+            Some(c) => Some(cursor::decode::<i64>(c).ok_or_else(|| {
+                ApiError::BadRequest("cursor is not one this API returned".into())
+            })?),
+            None => None,
+        };
     let db = store::db(env)?;
-    let mut rows =
-        webhook_events::list(&db, principal.tenant_id(), query_param(&q, "channel_id"), before, limit + 1).await?;
+    let mut rows = webhook_events::list(
+        &db,
+        principal.tenant_id(),
+        query_param(&q, "channel_id"),
+        before,
+        limit + 1,
+    )
+    .await?;
     let next_cursor = (rows.len() > limit as usize).then(|| {
         rows.truncate(limit as usize);
         rows.last().map(|e| cursor::encode(&e.seq))
     });
-    json(200, &json!({"data": rows, "next_cursor": next_cursor.flatten()}))
+    json(
+        200,
+        &json!({"data": rows, "next_cursor": next_cursor.flatten()}),
+    )
 }

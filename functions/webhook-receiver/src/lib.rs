@@ -15,7 +15,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         (Method::Get, ["webhooks", "meta", token]) => meta::handshake(&req, &env, token).await,
         (Method::Post, ["webhooks", "meta", token]) => meta::receive(&mut req, &env, token).await,
         (_, ["webhooks", "meta", _]) => Err(ApiError::MethodNotAllowed),
-        _ => Err(ApiError::NotFound("no webhook endpoint at this path".into())),
+        _ => Err(ApiError::NotFound(
+            "no webhook endpoint at this path".into(),
+        )),
     };
     Ok(result.unwrap_or_else(|e| e.to_response()))
 }

@@ -38,22 +38,32 @@ async fn load_channel(env: &Env, db: &D1Database, token: &str) -> Result<MetaCha
         .secret_box()
         .open(&record.secrets_sealed, record.id.as_bytes())
         .map_err(|_| ApiError::internal(format!("channel {} secrets do not decrypt", record.id)))?;
-    let secrets: MetaSecrets = serde_json::from_slice(&opened)
-        .map_err(|_| ApiError::internal(format!("channel {} secrets are not readable", record.id)))?;
-    Ok(MetaChannel { record, config, secrets })
+    let secrets: MetaSecrets = serde_json::from_slice(&opened).map_err(|_| {
+        ApiError::internal(format!("channel {} secrets are not readable", record.id))
+    })?;
+    Ok(MetaChannel {
+        record,
+        config,
+        secrets,
+    })
 }
 
 pub async fn handshake(req: &Request, env: &Env, token: &str) -> ApiResult {
     let db = store::db(env)?;
     let channel = load_channel(env, &db, token).await?;
     let pairs = query_pairs(req)?;
-    match verify_handshake(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &channel.secrets.verify_token) {
+    match verify_handshake(
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &channel.secrets.verify_token,
+    ) {
         Ok(challenge) => {
             let headers = Headers::new();
             headers.set("content-type", "text/plain")?;
             Ok(Response::ok(challenge)?.with_headers(headers))
         }
-        Err(_) => Err(ApiError::Forbidden("hub.mode must be subscribe and hub.verify_token must match".into())),
+        Err(_) => Err(ApiError::Forbidden(
+            "hub.mode must be subscribe and hub.verify_token must match".into(),
+        )),
     }
 }
 
@@ -61,7 +71,10 @@ pub async fn receive(req: &mut Request, env: &Env, token: &str) -> ApiResult {
     let received_at = now_ms();
     let db = store::db(env)?;
     let channel = load_channel(env, &db, token).await?;
-    let body = req.bytes().await.map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
     let event_id = new_id("whe");
     let mut event = NewEvent {
         id: event_id.clone(),
@@ -79,14 +92,25 @@ pub async fn receive(req: &mut Request, env: &Env, token: &str) -> ApiResult {
         body_r2_key: None,
     };
     if body.len() > MAX_BODY_BYTES {
-        let error = ApiError::PayloadTooLarge(format!("webhook bodies are limited to {MAX_BODY_BYTES} bytes"));
+        let error = ApiError::PayloadTooLarge(format!(
+            "webhook bodies are limited to {MAX_BODY_BYTES} bytes"
+        ));
         return reject(&db, event, error).await;
     }
 
     let signature = req.headers().get("x-hub-signature-256").ok().flatten();
-    if let Err(e) = verify_meta(channel.secrets.app_secret.as_bytes(), &body, signature.as_deref()) {
+    if let Err(e) = verify_meta(
+        channel.secrets.app_secret.as_bytes(),
+        &body,
+        signature.as_deref(),
+    ) {
         // The body of an unsigned request is not kept: anyone can send one.
-        return reject(&db, event, ApiError::Unauthorized(format!("X-Hub-Signature-256: {}", e.describe()))).await;
+        return reject(
+            &db,
+            event,
+            ApiError::Unauthorized(format!("X-Hub-Signature-256: {}", e.describe())),
+        )
+        .await;
     }
     event.signature_ok = true;
 
@@ -95,8 +119,13 @@ pub async fn receive(req: &mut Request, env: &Env, token: &str) -> ApiResult {
     if body.len() <= INLINE_BODY_BYTES {
         event.body = Some(&text);
     } else {
-        let key = format!("webhook-bodies/{}/{}.json", channel.record.tenant_id, event_id);
-        let bucket = env.bucket(BLOBS).map_err(|e| ApiError::internal(format!("binding {BLOBS}: {e}")))?;
+        let key = format!(
+            "webhook-bodies/{}/{}.json",
+            channel.record.tenant_id, event_id
+        );
+        let bucket = env
+            .bucket(BLOBS)
+            .map_err(|e| ApiError::internal(format!("binding {BLOBS}: {e}")))?;
         bucket.put(&key, body.clone()).execute().await?;
         event.body_r2_key = Some(key);
     }
@@ -111,8 +140,17 @@ pub async fn receive(req: &mut Request, env: &Env, token: &str) -> ApiResult {
     store_batch(&db, event, &channel, &batch).await
 }
 
-async fn store_batch(db: &D1Database, mut event: NewEvent<'_>, channel: &MetaChannel, batch: &InboundBatch) -> ApiResult {
-    let counts = (batch.messages.len(), batch.statuses.len(), batch.ignored.len());
+async fn store_batch(
+    db: &D1Database,
+    mut event: NewEvent<'_>,
+    channel: &MetaChannel,
+    batch: &InboundBatch,
+) -> ApiResult {
+    let counts = (
+        batch.messages.len(),
+        batch.statuses.len(),
+        batch.ignored.len(),
+    );
     event.outcome = Outcome::Stored;
     event.http_status = 200;
     event.counts = counts;
@@ -127,10 +165,16 @@ async fn store_batch(db: &D1Database, mut event: NewEvent<'_>, channel: &MetaCha
         // Nothing of the batch was written. Tell Meta to retry, and log it if storage lets us.
         event.outcome = Outcome::StorageFailed;
         event.error = Some("storage failed; the provider will retry".into());
-        let failure = ApiError::Unavailable(format!("webhook batch for channel {}: {e}", channel.record.id));
+        let failure = ApiError::Unavailable(format!(
+            "webhook batch for channel {}: {e}",
+            channel.record.id
+        ));
         return reject(db, event, failure).await;
     }
-    json(200, &json!({"received": true, "messages": counts.0, "statuses": counts.1, "ignored": counts.2}))
+    json(
+        200,
+        &json!({"received": true, "messages": counts.0, "statuses": counts.1, "ignored": counts.2}),
+    )
 }
 
 /// Logs a delivery that is not stored and answers with `error`.

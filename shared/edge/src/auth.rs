@@ -33,7 +33,9 @@ impl Principal {
     pub fn require_api_key(&self) -> Result<(), ApiError> {
         match self {
             Self::ApiKey { .. } => Ok(()),
-            Self::Token(_) => Err(ApiError::Forbidden("this endpoint needs a tenant API key, not a token".into())),
+            Self::Token(_) => Err(ApiError::Forbidden(
+                "this endpoint needs a tenant API key, not a token".into(),
+            )),
         }
     }
 
@@ -41,7 +43,9 @@ impl Principal {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::Forbidden("this endpoint needs an API key or an admin token".into()))
+            Err(ApiError::Forbidden(
+                "this endpoint needs an API key or an admin token".into(),
+            ))
         }
     }
 }
@@ -49,7 +53,10 @@ impl Principal {
 pub fn bearer(req: &Request) -> Option<String> {
     let header = req.headers().get("authorization").ok().flatten()?;
     let (scheme, credential) = header.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| credential.trim().to_string()).filter(|c| !c.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credential.trim().to_string())
+        .filter(|c| !c.is_empty())
 }
 
 pub async fn authenticate(req: &Request, env: &Env, now_ms: i64) -> Result<Principal, ApiError> {
@@ -59,7 +66,11 @@ pub async fn authenticate(req: &Request, env: &Env, now_ms: i64) -> Result<Princ
     authenticate_credential(&credential, env, now_ms).await
 }
 
-pub async fn authenticate_credential(credential: &str, env: &Env, now_ms: i64) -> Result<Principal, ApiError> {
+pub async fn authenticate_credential(
+    credential: &str,
+    env: &Env,
+    now_ms: i64,
+) -> Result<Principal, ApiError> {
     if credential.starts_with(API_KEY_PREFIX) {
         let db = store::db(env)?;
         return match tenants::tenant_for_api_key(&db, &hash_api_key(credential)).await? {
@@ -68,16 +79,18 @@ pub async fn authenticate_credential(credential: &str, env: &Env, now_ms: i64) -
         };
     }
     let key = master_key(env)?.derive(JWT_KEY_PURPOSE);
-    verify_jwt(credential, &key, now_ms / 1000).map(Principal::Token).map_err(|e| {
-        ApiError::Unauthorized(
-            match e {
-                TokenError::Expired => "the token has expired",
-                TokenError::WrongAlgorithm => "the token must be signed with HS256",
-                TokenError::BadSignature | TokenError::Malformed => "the token is not valid",
-            }
-            .into(),
-        )
-    })
+    verify_jwt(credential, &key, now_ms / 1000)
+        .map(Principal::Token)
+        .map_err(|e| {
+            ApiError::Unauthorized(
+                match e {
+                    TokenError::Expired => "the token has expired",
+                    TokenError::WrongAlgorithm => "the token must be signed with HS256",
+                    TokenError::BadSignature | TokenError::Malformed => "the token is not valid",
+                }
+                .into(),
+            )
+        })
 }
 
 /// The operator key creates tenants. Compared in constant time.
@@ -87,8 +100,16 @@ pub fn require_operator(req: &Request, env: &Env) -> Result<(), ApiError> {
         .map_err(|_| ApiError::internal(format!("secret {OPERATOR_KEY} is not set")))?
         .to_string();
     match bearer(req) {
-        Some(given) if !expected.is_empty() && constant_time_eq(given.as_bytes(), expected.as_bytes()) => Ok(()),
-        Some(_) => Err(ApiError::Unauthorized("the operator key is not valid".into())),
-        None => Err(ApiError::Unauthorized("send `Authorization: Bearer <operator key>`".into())),
+        Some(given)
+            if !expected.is_empty() && constant_time_eq(given.as_bytes(), expected.as_bytes()) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(ApiError::Unauthorized(
+            "the operator key is not valid".into(),
+        )),
+        None => Err(ApiError::Unauthorized(
+            "send `Authorization: Bearer <operator key>`".into(),
+        )),
     }
 }

@@ -25,5 +25,6 @@ pub fn master_key(env: &Env) -> Result<MasterKey, ApiError> {
     let secret = env
         .secret(MASTER_KEY)
         .map_err(|_| ApiError::internal(format!("secret {MASTER_KEY} is not set")))?;
-    MasterKey::new(&secret.to_string()).map_err(|_| ApiError::internal(format!("secret {MASTER_KEY} is too short")))
+    MasterKey::new(&secret.to_string())
+        .map_err(|_| ApiError::internal(format!("secret {MASTER_KEY} is too short")))
 }

@@ -12,14 +12,21 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult {
     let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
     let headers = Headers::new();
     headers.set("content-type", "application/json")?;
-    Ok(Response::from_bytes(body)?.with_status(status).with_headers(headers))
+    Ok(Response::from_bytes(body)?
+        .with_status(status)
+        .with_headers(headers))
 }
 
 /// Reads a JSON body into `T`, saying which field was wrong when it does not fit.
 pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
-    let bytes = req.bytes().await.map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
     if bytes.is_empty() {
-        return Err(ApiError::BadRequest("the request body is empty; expected JSON".into()));
+        return Err(ApiError::BadRequest(
+            "the request body is empty; expected JSON".into(),
+        ));
     }
     serde_json::from_slice(&bytes).map_err(|e| {
         if e.is_data() {
@@ -32,12 +39,20 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
 
 /// The decoded query string as owned pairs.
 pub fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
-    let url = req.url().map_err(|_| ApiError::BadRequest("invalid URL".into()))?;
-    Ok(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    let url = req
+        .url()
+        .map_err(|_| ApiError::BadRequest("invalid URL".into()))?;
+    Ok(url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect())
 }
 
 pub fn query_param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 /// `?limit=` between 1 and `max`, `default` when absent.
@@ -46,12 +61,18 @@ pub fn limit_param(pairs: &[(String, String)], default: u32, max: u32) -> Result
         None => Ok(default),
         Some(raw) => match raw.parse::<u32>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::BadRequest(format!("limit must be an integer from 1 to {max}"))),
+            _ => Err(ApiError::BadRequest(format!(
+                "limit must be an integer from 1 to {max}"
+            ))),
         },
     }
 }
 
 /// The path split into segments, without empty ones.
 pub fn segments(req: &Request) -> Vec<String> {
-    req.path().split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    req.path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }

@@ -52,11 +52,17 @@ impl ApiError {
             Self::Unauthorized(d) => ("Unauthorized", d.clone()),
             Self::Forbidden(d) => ("Forbidden", d.clone()),
             Self::NotFound(d) => ("Not found", d.clone()),
-            Self::MethodNotAllowed => ("Method not allowed", "this path does not accept this method".into()),
+            Self::MethodNotAllowed => (
+                "Method not allowed",
+                "this path does not accept this method".into(),
+            ),
             Self::Conflict(d) => ("Conflict", d.clone()),
             Self::PayloadTooLarge(d) => ("Payload too large", d.clone()),
             Self::Unprocessable(d) => ("Unprocessable content", d.clone()),
-            Self::Unavailable(_) => ("Service unavailable", "storage is unavailable; retry later".into()),
+            Self::Unavailable(_) => (
+                "Service unavailable",
+                "storage is unavailable; retry later".into(),
+            ),
             Self::Internal(_) => ("Internal error", "an internal error occurred".into()),
         }
     }

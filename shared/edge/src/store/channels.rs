@@ -55,7 +55,11 @@ pub async fn list(db: &D1Database, tenant_id: &str) -> Result<Vec<ChannelRecord>
     Ok(result.results()?)
 }
 
-pub async fn find_by_token(env: &Env, db: &D1Database, token: &str) -> Result<Option<ChannelRecord>, ApiError> {
+pub async fn find_by_token(
+    env: &Env,
+    db: &D1Database,
+    token: &str,
+) -> Result<Option<ChannelRecord>, ApiError> {
     // The cache is an optimization: if KV fails or holds garbage, D1 still answers.
     let kv = env.kv(CACHE).ok();
     if let Some(kv) = &kv {

@@ -72,7 +72,8 @@ const INSERT_MESSAGE: &str = concat!(
 const APPLY_STATUS: &str = "UPDATE messages SET status = ?3, status_rank = ?4, status_at = ?5, \
      error_code = ?6, error_title = ?7 WHERE channel_id = ?1 AND provider_message_id = ?2 AND status_rank < ?4";
 
-const KEEP_PENDING_STATUS: &str = "INSERT INTO pending_statuses (channel_id, provider_message_id, status, \
+const KEEP_PENDING_STATUS: &str =
+    "INSERT INTO pending_statuses (channel_id, provider_message_id, status, \
      status_rank, status_at, error_code, error_title, received_at) \
      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE NOT EXISTS \
      (SELECT 1 FROM messages WHERE channel_id = ?1 AND provider_message_id = ?2) \
@@ -80,9 +81,17 @@ const KEEP_PENDING_STATUS: &str = "INSERT INTO pending_statuses (channel_id, pro
 
 /// Statements for `batch`, in the order they must run: contacts, conversations, messages, then
 /// statuses (a status may refer to a message stored by this same webhook).
-pub fn statements(db: &D1Database, to: &Target, batch: &InboundBatch) -> Result<Vec<D1PreparedStatement>, ApiError> {
+pub fn statements(
+    db: &D1Database,
+    to: &Target,
+    batch: &InboundBatch,
+) -> Result<Vec<D1PreparedStatement>, ApiError> {
     let mut out = Vec::with_capacity(batch.messages.len() * 6 + batch.statuses.len() * 2);
-    let identities: Vec<String> = batch.messages.iter().map(|m| identities_json(to, &m.contact)).collect();
+    let identities: Vec<String> = batch
+        .messages
+        .iter()
+        .map(|m| identities_json(to, &m.contact))
+        .collect();
 
     // One set of contact statements per distinct contact in this delivery.
     let mut contacts: BTreeMap<&str, &ContactRef> = BTreeMap::new();
@@ -162,8 +171,12 @@ fn message_statement(
     ids: &str,
     m: &NormalizedMessage,
 ) -> Result<D1PreparedStatement, ApiError> {
-    let content = serde_json::to_string(&m.content).map_err(|e| ApiError::internal(e.to_string()))?;
-    let context = m.context.as_ref().and_then(|c| serde_json::to_string(c).ok());
+    let content =
+        serde_json::to_string(&m.content).map_err(|e| ApiError::internal(e.to_string()))?;
+    let context = m
+        .context
+        .as_ref()
+        .and_then(|c| serde_json::to_string(c).ok());
     let referral = m.referral.as_ref().map(|r| r.to_string());
     let reply_to = m.context.as_ref().and_then(|c| c.message_id.as_deref());
     // Echoes of messages sent from the business's phone were sent by definition.
@@ -190,7 +203,11 @@ fn message_statement(
     ])?)
 }
 
-fn status_statements(db: &D1Database, to: &Target, s: &StatusUpdate) -> Result<Vec<D1PreparedStatement>, ApiError> {
+fn status_statements(
+    db: &D1Database,
+    to: &Target,
+    s: &StatusUpdate,
+) -> Result<Vec<D1PreparedStatement>, ApiError> {
     let code = s.error.as_ref().map(|e| e.code);
     let title = s.error.as_ref().map(|e| e.title.as_str());
     Ok(vec![

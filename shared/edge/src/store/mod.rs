@@ -13,7 +13,8 @@ use crate::bindings::DB;
 use crate::problem::ApiError;
 
 pub fn db(env: &Env) -> Result<D1Database, ApiError> {
-    env.d1(DB).map_err(|e| ApiError::internal(format!("binding {DB}: {e}")))
+    env.d1(DB)
+        .map_err(|e| ApiError::internal(format!("binding {DB}: {e}")))
 }
 
 pub(crate) fn text(value: &str) -> JsValue {

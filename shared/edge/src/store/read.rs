@@ -68,7 +68,11 @@ impl From<ConversationRow> for Conversation {
             channel_id: r.channel_id,
             status: r.status,
             unread_count: r.unread_count,
-            contact: ContactSummary { id: r.contact_id, name: r.contact_name, phone: r.contact_phone },
+            contact: ContactSummary {
+                id: r.contact_id,
+                name: r.contact_name,
+                phone: r.contact_phone,
+            },
             last_inbound_at: r.last_inbound_at,
             last_activity_at: r.last_activity_at,
             created_at: r.created_at,
@@ -100,7 +104,10 @@ pub async fn conversations(
          AND (?4 IS NULL OR c.last_activity_at < ?4 OR (c.last_activity_at = ?4 AND c.id < ?5)) \
          ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?6"
     );
-    let (after_at, after_id) = f.after.clone().map_or((None, None), |(at, id)| (Some(at), Some(id)));
+    let (after_at, after_id) = f
+        .after
+        .clone()
+        .map_or((None, None), |(at, id)| (Some(at), Some(id)));
     let rows: Vec<ConversationRow> = db
         .prepare(sql)
         .bind(&[
@@ -117,12 +124,20 @@ pub async fn conversations(
     Ok(rows.into_iter().map(Conversation::from).collect())
 }
 
-pub async fn conversation(db: &D1Database, tenant_id: &str, id: &str) -> Result<Option<Conversation>, ApiError> {
+pub async fn conversation(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<Conversation>, ApiError> {
     let sql = format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
          WHERE c.tenant_id = ?1 AND c.id = ?2"
     );
-    let row: Option<ConversationRow> = db.prepare(sql).bind(&[text(tenant_id), text(id)])?.first(None).await?;
+    let row: Option<ConversationRow> = db
+        .prepare(sql)
+        .bind(&[text(tenant_id), text(id)])?
+        .first(None)
+        .await?;
     Ok(row.map(Conversation::from))
 }
 
@@ -190,7 +205,10 @@ impl From<MessageRow> for Message {
             content: parse_json(Some(r.content)).unwrap_or(Value::Null),
             context: parse_json(r.context),
             referral: parse_json(r.referral),
-            error: r.error_code.map(|code| ProviderErrorOut { code, title: r.error_title }),
+            error: r.error_code.map(|code| ProviderErrorOut {
+                code,
+                title: r.error_title,
+            }),
             id: r.id,
             conversation_id: r.conversation_id,
             channel_id: r.channel_id,
@@ -265,13 +283,19 @@ pub struct Contact {
     pub identities: Vec<String>,
 }
 
-pub async fn contact(db: &D1Database, tenant_id: &str, id: &str) -> Result<Option<Contact>, ApiError> {
+pub async fn contact(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<Contact>, ApiError> {
     let found: Option<Contact> = db
         .prepare("SELECT id, name, phone_e164, created_at, updated_at FROM contacts WHERE id = ?1 AND tenant_id = ?2")
         .bind(&[text(id), text(tenant_id)])?
         .first(None)
         .await?;
-    let Some(mut contact) = found else { return Ok(None) };
+    let Some(mut contact) = found else {
+        return Ok(None);
+    };
     #[derive(Deserialize)]
     struct IdentityRow {
         identity: String,

@@ -37,7 +37,10 @@ impl MetaConfig {
     }
 
     pub fn graph_base_url(&self) -> &str {
-        self.graph_base_url.as_deref().unwrap_or(DEFAULT_GRAPH_BASE_URL).trim_end_matches('/')
+        self.graph_base_url
+            .as_deref()
+            .unwrap_or(DEFAULT_GRAPH_BASE_URL)
+            .trim_end_matches('/')
     }
 }
 
@@ -68,20 +71,36 @@ mod tests {
 
     #[test]
     fn config_checks_name_the_wrong_field() {
-        let ok = MetaConfig { phone_number_id: "1065".into(), graph_base_url: None };
+        let ok = MetaConfig {
+            phone_number_id: "1065".into(),
+            graph_base_url: None,
+        };
         assert!(ok.check().is_ok());
         assert_eq!(ok.graph_base_url(), DEFAULT_GRAPH_BASE_URL);
-        let blank = MetaConfig { phone_number_id: " ".into(), graph_base_url: None };
+        let blank = MetaConfig {
+            phone_number_id: " ".into(),
+            graph_base_url: None,
+        };
         assert!(blank.check().unwrap_err().contains("phone_number_id"));
-        let url = MetaConfig { phone_number_id: "1".into(), graph_base_url: Some("ftp://x".into()) };
+        let url = MetaConfig {
+            phone_number_id: "1".into(),
+            graph_base_url: Some("ftp://x".into()),
+        };
         assert!(url.check().unwrap_err().contains("graph_base_url"));
-        let local = MetaConfig { phone_number_id: "1".into(), graph_base_url: Some("http://127.0.0.1:9/".into()) };
+        let local = MetaConfig {
+            phone_number_id: "1".into(),
+            graph_base_url: Some("http://127.0.0.1:9/".into()),
+        };
         assert_eq!(local.graph_base_url(), "http://127.0.0.1:9");
     }
 
     #[test]
     fn secrets_must_be_present_and_never_print() {
-        let s = MetaSecrets { access_token: "t".into(), app_secret: "".into(), verify_token: "v".into() };
+        let s = MetaSecrets {
+            access_token: "t".into(),
+            app_secret: "".into(),
+            verify_token: "v".into(),
+        };
         assert!(s.check().unwrap_err().contains("app_secret"));
         assert_eq!(format!("{s:?}"), "MetaSecrets { .. }");
     }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything Ponte needs, from package registries only. Idempotent and quick when done.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+WORKER_BUILD_VERSION=0.8.7
+# The CLI must equal the wasm-bindgen that Cargo.lock resolved.
+WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "setup: adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+if [[ "$(worker-build --version 2>/dev/null || true)" != *"$WORKER_BUILD_VERSION"* ]]; then
+  echo "setup: installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
+  cargo install --locked worker-build --version "$WORKER_BUILD_VERSION"
+fi
+if [[ "$("$WASM_BINDGEN_BIN" --version 2>/dev/null || true)" != *"$WASM_BINDGEN_VERSION"* ]]; then
+  echo "setup: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  # Not --locked: its lockfile pins a webpki-roots the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+stamp=node_modules/.ponte-lock-stamp
+if [[ ! -f "$stamp" ]] || ! cmp -s package-lock.json "$stamp"; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund
+  cp package-lock.json "$stamp"
+fi

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `npm start`: the whole system on this machine, on wrangler's local D1/KV/R2 (no account, no
+# network), with a demo tenant and Meta channel seeded, on http://127.0.0.1:8787.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+PORT="${PORT:-8787}"
+STATE="$ROOT/.wrangler/state"
+
+bash scripts/setup.sh
+bash scripts/build.sh
+
+# Secrets: the environment wins, then .dev.vars, else generate them into .dev.vars (git-ignored).
+touch .dev.vars
+get_var() { sed -n "s/^$1=//p" .dev.vars | tail -1; }
+set_var() { grep -v "^$1=" .dev.vars > .dev.vars.tmp || true; echo "$1=$2" >> .dev.vars.tmp; mv .dev.vars.tmp .dev.vars; }
+for name in PONTE_OPERATOR_KEY PONTE_MASTER_KEY; do
+  value="${!name:-$(get_var "$name")}"
+  [[ -n "$value" ]] || value="$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')"
+  set_var "$name" "$value"
+  export "$name=$value"
+done
+
+wrangler d1 migrations apply DB --local --persist-to "$STATE" -c functions/webhook-receiver/wrangler.toml >/dev/null
+
+configs=(-c wrangler.toml)
+for f in "${FUNCTIONS[@]}"; do configs+=(-c "functions/$f/wrangler.toml"); done
+wrangler dev "${configs[@]}" --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
+  --show-interactive-dev-session=false &
+WRANGLER_PID=$!
+trap 'kill $WRANGLER_PID 2>/dev/null || true' EXIT INT TERM
+
+node scripts/demo.mjs "http://127.0.0.1:$PORT" "$ROOT/.wrangler/demo.json"
+wait $WRANGLER_PID

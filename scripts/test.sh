@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `npm test`: native tests of the workspace, then end-to-end tests against the real Workers
+# (workerd through wrangler), each test file on its own fresh state and free port.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+started=$(date +%s)
+bash scripts/setup.sh
+echo "== native: cargo test"
+cargo test --workspace --quiet
+echo "== build"
+bash scripts/build.sh
+echo "== end to end: node --test"
+node --test --test-concurrency=2 tests/e2e/
+echo "== npm test passed in $(( $(date +%s) - started ))s"

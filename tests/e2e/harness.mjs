@@ -1,0 +1,161 @@
+// Starts the real Workers under `wrangler dev` (workerd) with fresh state on a free port, and
+// gives tests small helpers to drive them over HTTP.
+import { execFileSync, spawn } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
+export const FIXTURES = join(ROOT, "tests/fixtures");
+const FUNCTIONS = ["webhook-receiver", "send-message", "media-fetch"];
+
+const env = {
+  ...process.env,
+  PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_COLOR: "1",
+};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPonte() {
+  const dir = mkdtempSync(join(tmpdir(), "ponte-e2e-"));
+  const persist = join(dir, "state");
+  const operatorKey = randomBytes(24).toString("base64url");
+  const masterKey = randomBytes(32).toString("base64url");
+  execFileSync(
+    "wrangler",
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, "-c", "functions/webhook-receiver/wrangler.toml"],
+    { cwd: ROOT, env, stdio: "pipe" },
+  );
+  const port = await freePort();
+  const configs = ["wrangler.toml", ...FUNCTIONS.map((f) => `functions/${f}/wrangler.toml`)].flatMap((c) => ["-c", c]);
+  const child = spawn(
+    "wrangler",
+    ["dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist,
+     "--show-interactive-dev-session=false", "--log-level", "warn"],
+    { cwd: ROOT, env: { ...env, PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let logs = "";
+  child.stdout.on("data", (d) => (logs += d));
+  child.stderr.on("data", (d) => (logs += d));
+  const base = `http://127.0.0.1:${port}`;
+  const stop = () => {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler exited early:\n${logs}`);
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      stop();
+      throw new Error(`wrangler did not start in time:\n${logs}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { base, operatorKey, persist, stop, logs: () => logs };
+}
+
+/** The local D1 database file, for tests that inject a storage failure. */
+export function d1File(persist) {
+  const dir = join(persist, "v3/d1/miniflare-D1DatabaseObject");
+  const file = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  return join(dir, file);
+}
+
+export async function call(ponte, method, path, { key, body, headers = {} } = {}) {
+  const res = await fetch(`${ponte.base}${path}`, {
+    method,
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export async function createTenant(ponte, name = "Acme") {
+  const res = await call(ponte, "POST", "/v1/tenants", { key: ponte.operatorKey, body: { name } });
+  if (res.status !== 201) throw new Error(`create tenant: ${res.status} ${res.text}`);
+  return res.json;
+}
+
+export async function createMetaChannel(ponte, apiKey, { phoneNumberId = "110200340056789", appSecret } = {}) {
+  const secret = appSecret ?? randomBytes(16).toString("hex");
+  const res = await call(ponte, "POST", "/v1/channels", {
+    key: apiKey,
+    body: {
+      provider: "meta",
+      name: `WhatsApp ${phoneNumberId}`,
+      config: { phone_number_id: phoneNumberId },
+      secrets: { access_token: "EAAG-test-token", app_secret: secret, verify_token: "verify-me" },
+    },
+  });
+  if (res.status !== 201) throw new Error(`create channel: ${res.status} ${res.text}`);
+  return { ...res.json, appSecret: secret, path: new URL(res.json.webhook_url).pathname };
+}
+
+/** A tenant with one Meta channel: everything most tests need. */
+export async function tenantWithChannel(ponte, options) {
+  const tenant = await createTenant(ponte);
+  const channel = await createMetaChannel(ponte, tenant.api_key, options);
+  return { tenant, key: tenant.api_key, channel };
+}
+
+export function signMeta(secret, body) {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/** POSTs `body` (object or exact string) to the channel's webhook, signed unless told otherwise. */
+export async function postWebhook(ponte, channel, body, { signature } = {}) {
+  const raw = typeof body === "string" ? body : JSON.stringify(body);
+  const sig = signature === undefined ? signMeta(channel.appSecret, raw) : signature;
+  return call(ponte, "POST", channel.path, { body: raw, headers: sig === null ? {} : { "x-hub-signature-256": sig } });
+}
+
+export async function conversations(ponte, key, query = "") {
+  const res = await call(ponte, "GET", `/v1/conversations${query}`, { key });
+  if (res.status !== 200) throw new Error(`conversations: ${res.status} ${res.text}`);
+  return res.json.data;
+}
+
+export async function messagesOf(ponte, key, conversationId, query = "") {
+  const res = await call(ponte, "GET", `/v1/conversations/${conversationId}/messages${query}`, { key });
+  if (res.status !== 200) throw new Error(`messages: ${res.status} ${res.text}`);
+  return res.json.data;
+}
+
+/** Every message of the tenant, across conversations. */
+export async function allMessages(ponte, key) {
+  const out = [];
+  for (const c of await conversations(ponte, key, "?limit=200")) {
+    out.push(...(await messagesOf(ponte, key, c.id, "?limit=200")));
+  }
+  return out;
+}
