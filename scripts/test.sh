@@ -11,5 +11,5 @@ cargo test --workspace --quiet
 echo "== build"
 bash scripts/build.sh
 echo "== end to end: node --test"
-node --test --test-concurrency=2 tests/e2e/
+node --test --test-concurrency=3 'tests/e2e/*.test.mjs'
 echo "== npm test passed in $(( $(date +%s) - started ))s"

@@ -48,7 +48,11 @@ export async function startPonte() {
     "wrangler",
     ["dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist,
      "--show-interactive-dev-session=false", "--log-level", "warn"],
-    { cwd: ROOT, env: { ...env, PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      cwd: ROOT,
+      // Its own dev registry: wrangler sessions otherwise find each other's same-named Workers.
+      env: { ...env, PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey, WRANGLER_REGISTRY_PATH: join(dir, "registry") },
+      detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
   let logs = "";
   child.stdout.on("data", (d) => (logs += d));
@@ -118,7 +122,7 @@ export async function createMetaChannel(ponte, apiKey, { phoneNumberId = "110200
     },
   });
   if (res.status !== 201) throw new Error(`create channel: ${res.status} ${res.text}`);
-  return { ...res.json, appSecret: secret, path: new URL(res.json.webhook_url).pathname };
+  return { ...res.json, raw: res.text, appSecret: secret, path: new URL(res.json.webhook_url).pathname };
 }
 
 /** A tenant with one Meta channel: everything most tests need. */

@@ -50,11 +50,12 @@ const REFRESH_CONTACT: &str = concat!(
     " AND ((?4 IS NOT NULL AND name IS NOT ?4) OR (phone_e164 IS NULL AND ?5 IS NOT NULL))"
 );
 
+/// Activity starts at 0: the message inserted right after moves it to its provider timestamp.
 const INSERT_CONVERSATION: &str = concat!(
     "INSERT INTO conversations (id, tenant_id, channel_id, contact_id, last_activity_at, created_at) ",
     "SELECT ?1, ?2, ?4, ",
     resolve_contact!(),
-    ", ?5, ?6 WHERE true ON CONFLICT (channel_id, contact_id) DO NOTHING"
+    ", 0, ?5 WHERE true ON CONFLICT (channel_id, contact_id) DO NOTHING"
 );
 
 /// A NULL conversation (which would mean a bug above) violates NOT NULL and fails the whole
@@ -159,7 +160,6 @@ fn contact_statements(
             text(to.tenant_id),
             text(ids),
             text(to.channel_id),
-            int(to.received_at),
             int(to.received_at),
         ])?,
     ])
