@@ -24,6 +24,8 @@ fi
 stamp=node_modules/.ponte-lock-stamp
 if [[ ! -f "$stamp" ]] || ! cmp -s package-lock.json "$stamp"; then
   echo "setup: installing npm packages"
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: the lock records only this platform's workerd binary, which
+  # `npm ci` reports as out of sync; `npm install` installs exactly the locked versions.
+  npm install --no-audit --no-fund
   cp package-lock.json "$stamp"
 fi

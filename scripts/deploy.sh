@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `npm run deploy`: build, migrate D1 remotely, deploy each function, then the primary Worker.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+bash scripts/setup.sh
+bash scripts/build.sh
+wrangler d1 migrations apply DB --remote -c functions/webhook-receiver/wrangler.toml
+for f in "${FUNCTIONS[@]}"; do wrangler deploy -c "functions/$f/wrangler.toml"; done
+wrangler deploy -c wrangler.toml
