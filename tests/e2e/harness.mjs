@@ -43,10 +43,12 @@ export async function startPonte() {
     { cwd: ROOT, env, stdio: "pipe" },
   );
   const port = await freePort();
+  // Chosen here too: wranglers starting together otherwise race for the same inspector port.
+  const inspectorPort = await freePort();
   const configs = ["wrangler.toml", ...FUNCTIONS.map((f) => `functions/${f}/wrangler.toml`)].flatMap((c) => ["-c", c]);
   const child = spawn(
     "wrangler",
-    ["dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist,
+    ["dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", persist,
      "--show-interactive-dev-session=false", "--log-level", "warn"],
     {
       cwd: ROOT,

@@ -208,7 +208,10 @@ describe("exactly once", () => {
     });
     assert.ok((await Promise.all(posts)).every((r) => r.status === 200));
     assert.equal((await allMessages(ponte, key)).length, 10);
-    assert.equal((await conversations(ponte, key))[0].unread_count, 10);
+    // Ten first messages of a new contact, racing: still one contact, one conversation.
+    const list = await conversations(ponte, key);
+    assert.equal(list.length, 1);
+    assert.equal(list[0].unread_count, 10);
   });
 });
 
