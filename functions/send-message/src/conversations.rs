@@ -3,11 +3,10 @@
 
 use ponte_core::cursor;
 use ponte_edge::auth::Principal;
-use ponte_edge::http::{json, limit_param, query_pairs, query_param, ApiResult};
+use ponte_edge::http::{json, limit_param, page, query_pairs, query_param, ApiResult};
 use ponte_edge::problem::ApiError;
 use ponte_edge::store::read::{self, ConversationFilter, Order};
 use ponte_edge::store::{self};
-use serde_json::json;
 use worker::{Env, Request};
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -38,16 +37,10 @@ pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult 
         after,
         limit,
     };
-    let mut rows = read::conversations(&store::db(env)?, principal.tenant_id(), &filter).await?;
-    let next_cursor = (rows.len() > limit as usize).then(|| {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|c| cursor::encode(&(c.last_activity_at, &c.id)))
-    });
-    json(
-        200,
-        &json!({"data": rows, "next_cursor": next_cursor.flatten()}),
-    )
+    let rows = read::conversations(&store::db(env)?, principal.tenant_id(), &filter).await?;
+    page(rows, limit, |c| {
+        cursor::encode(&(c.last_activity_at, &c.id))
+    })
 }
 
 pub async fn get(env: &Env, principal: &Principal, id: &str) -> ApiResult {
@@ -76,15 +69,8 @@ pub async fn messages(req: &Request, env: &Env, principal: &Principal, id: &str)
     {
         return Err(ApiError::NotFound(format!("no conversation {id}")));
     }
-    let mut rows = read::messages(&db, principal.tenant_id(), id, order, after, limit).await?;
-    let next_cursor = (rows.len() > limit as usize).then(|| {
-        rows.truncate(limit as usize);
-        rows.last().map(|m| cursor::encode(&(m.timestamp, m.seq)))
-    });
-    json(
-        200,
-        &json!({"data": rows, "next_cursor": next_cursor.flatten()}),
-    )
+    let rows = read::messages(&db, principal.tenant_id(), id, order, after, limit).await?;
+    page(rows, limit, |m| cursor::encode(&(m.timestamp, m.seq)))
 }
 
 pub async fn contact(env: &Env, principal: &Principal, id: &str) -> ApiResult {

@@ -2,10 +2,9 @@
 
 use ponte_core::cursor;
 use ponte_edge::auth::Principal;
-use ponte_edge::http::{json, limit_param, query_pairs, query_param, ApiResult};
+use ponte_edge::http::{limit_param, page, query_pairs, query_param, ApiResult};
 use ponte_edge::problem::ApiError;
 use ponte_edge::store::{self, webhook_events};
-use serde_json::json;
 use worker::{Env, Request};
 
 pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult {
@@ -19,7 +18,7 @@ pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult 
             None => None,
         };
     let db = store::db(env)?;
-    let mut rows = webhook_events::list(
+    let rows = webhook_events::list(
         &db,
         principal.tenant_id(),
         query_param(&q, "channel_id"),
@@ -27,12 +26,5 @@ pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult 
         limit + 1,
     )
     .await?;
-    let next_cursor = (rows.len() > limit as usize).then(|| {
-        rows.truncate(limit as usize);
-        rows.last().map(|e| cursor::encode(&e.seq))
-    });
-    json(
-        200,
-        &json!({"data": rows, "next_cursor": next_cursor.flatten()}),
-    )
+    page(rows, limit, |e| cursor::encode(&e.seq))
 }

@@ -76,3 +76,23 @@ pub fn segments(req: &Request) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// A list page: `{"data": [...], "next_cursor": ...}`. `rows` holds up to `limit + 1` items, the
+/// extra one only saying that there is more; the cursor is the position of the last item shown.
+pub fn page<T: Serialize>(
+    mut rows: Vec<T>,
+    limit: u32,
+    position: impl Fn(&T) -> String,
+) -> ApiResult {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(position)
+    } else {
+        None
+    };
+    json(
+        200,
+        &serde_json::json!({ "data": rows, "next_cursor": next_cursor }),
+    )
+}

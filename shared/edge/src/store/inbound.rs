@@ -132,29 +132,24 @@ fn contact_statements(
     let contact_id = new_id("ct");
     let name = contact.name.as_deref().filter(|n| !n.is_empty());
     let phone = contact.phone().map(|p| p.e164());
+    // INSERT_CONTACT and REFRESH_CONTACT take the same parameters.
+    let contact_args = [
+        text(&contact_id),
+        text(to.tenant_id),
+        text(ids),
+        opt_text(name),
+        opt_text(phone.as_deref()),
+        int(to.received_at),
+    ];
     Ok(vec![
-        db.prepare(INSERT_CONTACT).bind(&[
-            text(&contact_id),
-            text(to.tenant_id),
-            text(ids),
-            opt_text(name),
-            opt_text(phone.as_deref()),
-            int(to.received_at),
-        ])?,
+        db.prepare(INSERT_CONTACT).bind(&contact_args)?,
         db.prepare(INSERT_IDENTITIES).bind(&[
             text(&contact_id),
             text(to.tenant_id),
             text(ids),
             int(to.received_at),
         ])?,
-        db.prepare(REFRESH_CONTACT).bind(&[
-            text(&contact_id),
-            text(to.tenant_id),
-            text(ids),
-            opt_text(name),
-            opt_text(phone.as_deref()),
-            int(to.received_at),
-        ])?,
+        db.prepare(REFRESH_CONTACT).bind(&contact_args)?,
         db.prepare(INSERT_CONVERSATION).bind(&[
             text(&new_id("con")),
             text(to.tenant_id),
