@@ -115,8 +115,10 @@ pub async fn receive(req: &mut Request, env: &Env, token: &str) -> ApiResult {
     event.signature_ok = true;
 
     // Verified bytes from Meta are kept, whatever happens next.
-    let text = String::from_utf8_lossy(&body);
+    // Decoded only when kept inline; a large body goes to R2 as bytes.
+    let text;
     if body.len() <= INLINE_BODY_BYTES {
+        text = String::from_utf8_lossy(&body);
         event.body = Some(&text);
     } else {
         let key = format!(

@@ -205,25 +205,17 @@ fn status_statements(
 ) -> Result<Vec<D1PreparedStatement>, ApiError> {
     let code = s.error.as_ref().map(|e| e.code);
     let title = s.error.as_ref().map(|e| e.title.as_str());
-    Ok(vec![
-        db.prepare(APPLY_STATUS).bind(&[
-            text(to.channel_id),
-            text(&s.provider_message_id),
-            text(s.status.as_str()),
-            int(s.status.rank()),
-            int(s.timestamp_ms),
-            opt_int(code),
-            opt_text(title),
-        ])?,
-        db.prepare(KEEP_PENDING_STATUS).bind(&[
-            text(to.channel_id),
-            text(&s.provider_message_id),
-            text(s.status.as_str()),
-            int(s.status.rank()),
-            int(s.timestamp_ms),
-            opt_int(code),
-            opt_text(title),
-            int(to.received_at),
-        ])?,
-    ])
+    // KEEP_PENDING_STATUS takes APPLY_STATUS's parameters plus the arrival time.
+    let mut args = vec![
+        text(to.channel_id),
+        text(&s.provider_message_id),
+        text(s.status.as_str()),
+        int(s.status.rank()),
+        int(s.timestamp_ms),
+        opt_int(code),
+        opt_text(title),
+    ];
+    let apply = db.prepare(APPLY_STATUS).bind(&args)?;
+    args.push(int(to.received_at));
+    Ok(vec![apply, db.prepare(KEEP_PENDING_STATUS).bind(&args)?])
 }
