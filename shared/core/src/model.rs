@@ -125,6 +125,14 @@ pub enum Content {
     Order {
         order: Value,
     },
+    /// A pre-approved template sent by the business; `components` fill its parameters, as Meta
+    /// takes them.
+    Template {
+        name: String,
+        language: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        components: Vec<Value>,
+    },
     System {
         #[serde(skip_serializing_if = "Option::is_none")]
         body: Option<String>,
@@ -161,6 +169,7 @@ impl Content {
             Self::Button { .. } => "button",
             Self::Reaction { .. } => "reaction",
             Self::Order { .. } => "order",
+            Self::Template { .. } => "template",
             Self::System { .. } => "system",
             Self::Revoke { .. } => "revoke",
             Self::Edit { .. } => "edit",
@@ -205,6 +214,7 @@ impl Content {
             (Self::Reaction { emoji: Some(e), .. }, _) => format!("Reacted {e}"),
             (Self::Reaction { emoji: None, .. }, _) => "Removed a reaction".to_string(),
             (Self::Audio(m), _) if m.voice == Some(true) => "[voice message]".to_string(),
+            (Self::Template { name, .. }, _) => format!("[template] {name}"),
             (Self::Document(m), None) => m
                 .filename
                 .clone()
@@ -312,6 +322,16 @@ mod tests {
             emoji: Some("👍".into()),
         };
         assert_eq!(reaction.preview(), "Reacted 👍");
+        let template = Content::Template {
+            name: "order_update".into(),
+            language: "pt_BR".into(),
+            components: Vec::new(),
+        };
+        assert_eq!(template.preview(), "[template] order_update");
+        assert_eq!(
+            serde_json::to_value(&template).unwrap(),
+            serde_json::json!({"type": "template", "name": "order_update", "language": "pt_BR"})
+        );
         let long = Content::Text {
             body: "a".repeat(500),
         };

@@ -1,12 +1,18 @@
-//! WhatsApp Cloud API (Meta): webhook verification handshake, wire format and normalization.
+//! WhatsApp Cloud API (Meta): webhook verification handshake, wire format, normalization, and
+//! sending.
 //!
 //! Wire format: <https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages>.
 
 mod channel;
 mod handshake;
 mod normalize;
+mod send;
 mod wire;
 
 pub use channel::{MetaConfig, MetaSecrets, DEFAULT_GRAPH_BASE_URL};
 pub use handshake::{verify_handshake, HandshakeError};
 pub use normalize::{parse_webhook, ParseError};
+pub use send::{
+    mark_read_request, parse_mark_read_response, parse_send_response, send_request, ResolvedRefs,
+    SendOutcome,
+};
