@@ -10,4 +10,5 @@ export WRANGLER_LOG_SANITIZE=true
 export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
-FUNCTIONS=(webhook-receiver send-message media-fetch)
+# send-message first: it defines the Durable Object the others bind to by script_name.
+FUNCTIONS=(send-message webhook-receiver media-fetch)

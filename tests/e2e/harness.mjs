@@ -3,6 +3,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -10,7 +11,7 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 export const FIXTURES = join(ROOT, "tests/fixtures");
-const FUNCTIONS = ["webhook-receiver", "send-message", "media-fetch"];
+const FUNCTIONS = ["send-message", "webhook-receiver", "media-fetch"];
 
 const env = {
   ...process.env,
@@ -164,4 +165,99 @@ export async function allMessages(ponte, key) {
     out.push(...(await messagesOf(ponte, key, c.id, "?limit=200")));
   }
   return out;
+}
+
+/**
+ * Opens the realtime WebSocket. Collects every frame; `next(pred)` waits for the first frame not
+ * yet taken that matches. Resolves once the hub's `ready` frame has arrived.
+ */
+export async function openSocket(ponte, { token, protocols, query = "" } = {}) {
+  const url = `${ponte.base.replace(/^http/, "ws")}/v1/realtime${query}`;
+  const ws = new WebSocket(token ? `${url}${query ? "&" : "?"}access_token=${encodeURIComponent(token)}` : url, protocols);
+  const frames = [];
+  const waiters = [];
+  let closed = null;
+  ws.addEventListener("message", (e) => {
+    let frame;
+    try {
+      frame = JSON.parse(e.data);
+    } catch {
+      frame = { type: "text", data: String(e.data) };
+    }
+    frame.receivedAt = performance.now();
+    frames.push(frame);
+    for (const w of [...waiters]) w.check();
+  });
+  ws.addEventListener("close", (e) => {
+    closed = e;
+    for (const w of [...waiters]) w.check();
+  });
+  const taken = new Set();
+  const next = (pred = () => true, timeoutMs = 5000) =>
+    new Promise((resolve, reject) => {
+      const waiter = {
+        check() {
+          const i = frames.findIndex((f, i) => !taken.has(i) && pred(f));
+          if (i >= 0) {
+            taken.add(i);
+            done();
+            resolve(frames[i]);
+          } else if (closed) {
+            done();
+            reject(new Error(`socket closed (${closed.code}) while waiting`));
+          }
+        },
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no matching frame in ${timeoutMs} ms; got ${JSON.stringify(frames.map((f) => f.type))}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        waiters.splice(waiters.indexOf(waiter), 1);
+      };
+      waiters.push(waiter);
+      waiter.check();
+    });
+  const opened = new Promise((resolve, reject) => {
+    ws.addEventListener("open", resolve, { once: true });
+    ws.addEventListener("error", () => reject(new Error("websocket error")), { once: true });
+  });
+  await opened;
+  const ready = await next((f) => f.type === "ready");
+  return {
+    ws, frames, next, ready,
+    events: () => frames.filter((f) => typeof f.seq === "number" && f.type.includes(".")),
+    send: (obj) => ws.send(typeof obj === "string" ? obj : JSON.stringify(obj)),
+    close: () => ws.close(),
+  };
+}
+
+/** Sends a raw HTTP upgrade request and reports the answer, for refusals a WebSocket hides. */
+export function rawUpgrade(ponte, path, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${ponte.base}${path}`, {
+      headers: {
+        connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13",
+        "sec-websocket-key": randomBytes(16).toString("base64"), ...headers,
+      },
+    });
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode, headers: res.headers });
+    });
+    req.on("response", (res) => {
+      let text = "";
+      res.on("data", (d) => (text += d));
+      res.on("end", () => {
+        let json;
+        try {
+          json = JSON.parse(text);
+        } catch {}
+        resolve({ status: res.statusCode, headers: res.headers, text, json });
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }

@@ -1,9 +1,9 @@
 //! media-fetch: serves media copied into R2, scoped by tenant. (Copying provider media into R2
 //! arrives with the media pipeline; until then nothing is stored and lookups answer 404.)
 
-use ponte_edge::auth::{authenticate, authenticate_credential};
+use ponte_edge::auth::authenticate_header_or_query;
 use ponte_edge::bindings::BLOBS;
-use ponte_edge::http::{query_pairs, query_param, segments, ApiResult};
+use ponte_edge::http::{segments, ApiResult};
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
 use worker::{event, Context, Env, Headers, Method, Request, Response, Result};
@@ -31,11 +31,7 @@ async fn serve(req: &Request, env: &Env) -> ApiResult {
         return Err(ApiError::BadRequest("invalid media id".into()));
     }
     // <img> and <audio> cannot send headers, so a token may also come as ?access_token=.
-    let q = query_pairs(req)?;
-    let principal = match query_param(&q, "access_token") {
-        Some(token) => authenticate_credential(token, env, now_ms()).await?,
-        None => authenticate(req, env, now_ms()).await?,
-    };
+    let principal = authenticate_header_or_query(req, env, now_ms()).await?;
     let bucket = env
         .bucket(BLOBS)
         .map_err(|e| ApiError::internal(format!("binding {BLOBS}: {e}")))?;

@@ -1,8 +1,10 @@
 //! send-message: the client-facing API. Tenants, tokens and channels (admin), the read API, and
-//! (next) sending and realtime.
+//! sending, and the realtime hub that inbox WebSockets connect to.
 
 mod channels;
 mod conversations;
+mod hub;
+mod realtime;
 mod tenants;
 mod webhook_events;
 
@@ -31,6 +33,10 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         };
     }
     let now = now_ms();
+    // Browsers cannot set headers on a WebSocket, so this one authenticates its own way.
+    if let ["v1", "realtime"] = path.as_slice() {
+        return realtime::connect(req, env, now).await;
+    }
     let principal = authenticate(req, env, now).await?;
     match (method, path.as_slice()) {
         (Method::Post, ["v1", "tokens"]) => tenants::mint_token(req, env, &principal, now).await,

@@ -2,50 +2,32 @@
 
 use ponte_core::ids::new_id;
 use ponte_core::model::InboundBatch;
-use ponte_core::providers::meta::{parse_webhook, verify_handshake, MetaConfig, MetaSecrets};
+use ponte_core::providers::meta::{parse_webhook, verify_handshake};
 use ponte_core::signature::verify_meta;
-use ponte_edge::bindings::{master_key, BLOBS};
+use ponte_edge::bindings::BLOBS;
 use ponte_edge::http::{json, query_pairs, ApiResult};
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
-use ponte_edge::store::channels::{self, ChannelRecord};
+use ponte_edge::realtime::Events;
+use ponte_edge::store::channels::{self, MetaChannel};
 use ponte_edge::store::inbound::{self, Target};
 use ponte_edge::store::webhook_events::{self, NewEvent, Outcome};
 use ponte_edge::store::{self};
 use serde_json::json;
 use worker::{D1Database, Env, Headers, Request, Response};
 
-const PROVIDER: &str = "meta";
+const PROVIDER: &str = channels::META;
 /// Meta documents payloads of up to 3 MB; anything far beyond is not Meta.
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Bodies up to this size are kept in the event log row; larger ones go to R2.
 const INLINE_BODY_BYTES: usize = 256 * 1024;
 
-struct MetaChannel {
-    record: ChannelRecord,
-    config: MetaConfig,
-    secrets: MetaSecrets,
-}
-
 async fn load_channel(env: &Env, db: &D1Database, token: &str) -> Result<MetaChannel, ApiError> {
     let record = channels::find_by_token(env, db, token)
         .await?
-        .filter(|c| c.provider == PROVIDER)
+        .filter(|c| c.provider == channels::META)
         .ok_or_else(|| ApiError::NotFound("no Meta channel has this webhook URL".into()))?;
-    let config: MetaConfig = serde_json::from_str(&record.config)
-        .map_err(|e| ApiError::internal(format!("channel {} config: {e}", record.id)))?;
-    let opened = master_key(env)?
-        .secret_box()
-        .open(&record.secrets_sealed, record.id.as_bytes())
-        .map_err(|_| ApiError::internal(format!("channel {} secrets do not decrypt", record.id)))?;
-    let secrets: MetaSecrets = serde_json::from_slice(&opened).map_err(|_| {
-        ApiError::internal(format!("channel {} secrets are not readable", record.id))
-    })?;
-    Ok(MetaChannel {
-        record,
-        config,
-        secrets,
-    })
+    channels::open_meta(env, record)
 }
 
 pub async fn handshake(req: &Request, env: &Env, token: &str) -> ApiResult {
@@ -139,10 +121,11 @@ pub async fn receive(req: &mut Request, env: &Env, token: &str) -> ApiResult {
             return reject(&db, event, ApiError::BadRequest(e.to_string())).await;
         }
     };
-    store_batch(&db, event, &channel, &batch).await
+    store_batch(env, &db, event, &channel, &batch).await
 }
 
 async fn store_batch(
+    env: &Env,
     db: &D1Database,
     mut event: NewEvent<'_>,
     channel: &MetaChannel,
@@ -161,17 +144,39 @@ async fn store_batch(
         channel_id: &channel.record.id,
         received_at: event.received_at,
     };
+    let mut write = inbound::statements(db, &target, batch)?;
     let mut statements = vec![webhook_events::insert(db, &event)?];
-    statements.extend(inbound::statements(db, &target, batch)?);
-    if let Err(e) = db.batch(statements).await {
-        // Nothing of the batch was written. Tell Meta to retry, and log it if storage lets us.
-        event.outcome = Outcome::StorageFailed;
-        event.error = Some("storage failed; the provider will retry".into());
-        let failure = ApiError::Unavailable(format!(
-            "webhook batch for channel {}: {e}",
-            channel.record.id
-        ));
-        return reject(db, event, failure).await;
+    statements.append(&mut write.statements);
+    let results = match db.batch(statements).await {
+        Ok(results) => results,
+        Err(e) => {
+            // Nothing of the batch was written. Tell Meta to retry, and log it if storage lets us.
+            event.outcome = Outcome::StorageFailed;
+            event.error = Some("storage failed; the provider will retry".into());
+            let failure = ApiError::Unavailable(format!(
+                "webhook batch for channel {}: {e}",
+                channel.record.id
+            ));
+            return reject(db, event, failure).await;
+        }
+    };
+    // Committed: from here on nothing may turn the answer into an error, or Meta would retry a
+    // delivery that is already stored.
+    match write.changes(results.get(1..).unwrap_or_default()) {
+        Ok(changes) => {
+            let mut events = Events::default();
+            for message in &changes.created {
+                events.message_created(message);
+            }
+            for conversation in &changes.conversations {
+                events.conversation_updated(conversation);
+            }
+            for message in &changes.updated {
+                events.message_updated(message);
+            }
+            events.publish(env, &channel.record.tenant_id).await;
+        }
+        Err(e) => worker::console_error!("reading back webhook {} changes: {e:?}", event.id),
     }
     json(
         200,

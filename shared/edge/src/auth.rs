@@ -66,6 +66,31 @@ pub async fn authenticate(req: &Request, env: &Env, now_ms: i64) -> Result<Princ
     authenticate_credential(&credential, env, now_ms).await
 }
 
+/// For what a browser opens without script-set headers (`<img>`, `<audio>`, WebSockets): the
+/// `Authorization` header when present, else `?access_token=`.
+pub async fn authenticate_header_or_query(
+    req: &Request,
+    env: &Env,
+    now_ms: i64,
+) -> Result<Principal, ApiError> {
+    if bearer(req).is_some() {
+        return authenticate(req, env, now_ms).await;
+    }
+    let url = req
+        .url()
+        .map_err(|_| ApiError::BadRequest("invalid URL".into()))?;
+    let token = url
+        .query_pairs()
+        .find(|(k, _)| k == "access_token")
+        .map(|(_, v)| v.into_owned());
+    match token {
+        Some(token) => authenticate_credential(&token, env, now_ms).await,
+        None => Err(ApiError::Unauthorized(
+            "send `Authorization: Bearer <token>` or `?access_token=<token>`".into(),
+        )),
+    }
+}
+
 pub async fn authenticate_credential(
     credential: &str,
     env: &Env,

@@ -7,6 +7,9 @@ pub const CACHE: &str = "CACHE";
 /// R2: media and raw webhook bodies too large for a D1 row.
 pub const BLOBS: &str = "BLOBS";
 
+/// Durable Object namespace: one realtime hub per tenant (defined in send-message).
+pub const TENANT_HUB: &str = "TENANT_HUB";
+
 /// Secret: authorizes tenant creation.
 pub const OPERATOR_KEY: &str = "PONTE_OPERATOR_KEY";
 /// Secret: the root of the AES key for provider secrets and of the JWT signing key.

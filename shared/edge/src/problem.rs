@@ -15,6 +15,8 @@ pub enum ApiError {
     Conflict(String),
     PayloadTooLarge(String),
     Unprocessable(String),
+    /// The endpoint speaks another protocol (WebSocket) than the one the request used.
+    UpgradeRequired(String),
     /// Storage or a dependency failed; the caller may retry.
     Unavailable(String),
     /// A bug or misconfiguration; the message is logged, not returned.
@@ -36,6 +38,7 @@ impl ApiError {
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge(_) => 413,
             Self::Unprocessable(_) => 422,
+            Self::UpgradeRequired(_) => 426,
             Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
         }
@@ -59,6 +62,7 @@ impl ApiError {
             Self::Conflict(d) => ("Conflict", d.clone()),
             Self::PayloadTooLarge(d) => ("Payload too large", d.clone()),
             Self::Unprocessable(d) => ("Unprocessable content", d.clone()),
+            Self::UpgradeRequired(d) => ("Upgrade required", d.clone()),
             Self::Unavailable(_) => (
                 "Service unavailable",
                 "storage is unavailable; retry later".into(),

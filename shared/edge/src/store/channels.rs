@@ -1,11 +1,14 @@
 //! Channels: created by tenants, found by webhook token on the hot path (KV cache, D1 fallback).
 
+use ponte_core::providers::meta::{MetaConfig, MetaSecrets};
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, Env};
 
 use super::{int, text};
-use crate::bindings::CACHE;
+use crate::bindings::{master_key, CACHE};
 use crate::problem::ApiError;
+
+pub const META: &str = "meta";
 
 /// A channel row as stored. `secrets_sealed` is only ever opened by the function that needs it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,4 +81,48 @@ pub async fn find_by_token(
         }
     }
     Ok(found)
+}
+
+pub async fn find(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<ChannelRecord>, ApiError> {
+    Ok(db
+        .prepare("SELECT * FROM channels WHERE id = ?1 AND tenant_id = ?2")
+        .bind(&[text(id), text(tenant_id)])?
+        .first(None)
+        .await?)
+}
+
+/// A Meta channel with its configuration parsed and its secrets opened.
+pub struct MetaChannel {
+    pub record: ChannelRecord,
+    pub config: MetaConfig,
+    pub secrets: MetaSecrets,
+}
+
+/// Opens a stored channel as a Meta channel. What was stored by Ponte itself must open; failing
+/// to is a bug or a rotated master key, never the caller's fault.
+pub fn open_meta(env: &Env, record: ChannelRecord) -> Result<MetaChannel, ApiError> {
+    if record.provider != META {
+        return Err(ApiError::internal(format!(
+            "channel {} is a {} channel, not meta",
+            record.id, record.provider
+        )));
+    }
+    let config: MetaConfig = serde_json::from_str(&record.config)
+        .map_err(|e| ApiError::internal(format!("channel {} config: {e}", record.id)))?;
+    let opened = master_key(env)?
+        .secret_box()
+        .open(&record.secrets_sealed, record.id.as_bytes())
+        .map_err(|_| ApiError::internal(format!("channel {} secrets do not decrypt", record.id)))?;
+    let secrets: MetaSecrets = serde_json::from_slice(&opened).map_err(|_| {
+        ApiError::internal(format!("channel {} secrets are not readable", record.id))
+    })?;
+    Ok(MetaChannel {
+        record,
+        config,
+        secrets,
+    })
 }

@@ -10,8 +10,11 @@ use ponte_core::identity::ContactRef;
 use ponte_core::ids::new_id;
 use ponte_core::model::{Direction, InboundBatch, NormalizedMessage, StatusUpdate};
 use ponte_core::status::DeliveryStatus;
-use worker::{D1Database, D1PreparedStatement};
+use worker::{D1Database, D1PreparedStatement, D1Result};
 
+use super::read::{
+    conversations_of, messages_of, Conversation, Message, CONVERSATION_COLUMNS, MESSAGE_COLUMNS,
+};
 use super::{int, opt_int, opt_text, text};
 use crate::problem::ApiError;
 
@@ -70,8 +73,30 @@ const INSERT_MESSAGE: &str = concat!(
     "ON CONFLICT (channel_id, provider_message_id) DO NOTHING"
 );
 
-const APPLY_STATUS: &str = "UPDATE messages SET status = ?3, status_rank = ?4, status_at = ?5, \
-     error_code = ?6, error_title = ?7 WHERE channel_id = ?1 AND provider_message_id = ?2 AND status_rank < ?4";
+/// Returns the message only when its status really moved, so a repeated status publishes nothing.
+fn apply_status_sql() -> String {
+    format!(
+        "UPDATE messages SET status = ?3, status_rank = ?4, status_at = ?5, error_code = ?6, error_title = ?7 \
+         WHERE channel_id = ?1 AND provider_message_id = ?2 AND status_rank < ?4 RETURNING {MESSAGE_COLUMNS}"
+    )
+}
+
+/// The messages this batch really inserted (`?1`: the ids it tried), as they stand after the
+/// triggers: a duplicate delivery's ids were never written, so it reads nothing back.
+fn created_messages_sql() -> String {
+    format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = ?2 \
+         AND id IN (SELECT value FROM json_each(?1)) ORDER BY provider_ts, seq"
+    )
+}
+
+fn touched_conversations_sql() -> String {
+    format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
+         WHERE c.tenant_id = ?2 AND c.id IN (SELECT conversation_id FROM messages \
+         WHERE id IN (SELECT value FROM json_each(?1)))"
+    )
+}
 
 const KEEP_PENDING_STATUS: &str =
     "INSERT INTO pending_statuses (channel_id, provider_message_id, status, \
@@ -80,14 +105,53 @@ const KEEP_PENDING_STATUS: &str =
      (SELECT 1 FROM messages WHERE channel_id = ?1 AND provider_message_id = ?2) \
      ON CONFLICT (channel_id, provider_message_id, status) DO NOTHING";
 
+/// A webhook's statements and where, among their results, the changes can be read back.
+pub struct InboundWrite {
+    pub statements: Vec<D1PreparedStatement>,
+    status_at: Vec<usize>,
+    created_at: Option<usize>,
+    conversations_at: Option<usize>,
+}
+
+/// What a webhook really changed: the rows to publish.
+#[derive(Default)]
+pub struct Changes {
+    pub created: Vec<Message>,
+    /// Messages whose status moved, in the order the statuses were applied.
+    pub updated: Vec<Message>,
+    pub conversations: Vec<Conversation>,
+}
+
+impl InboundWrite {
+    /// `results` are the batch results of exactly [`Self::statements`], in order.
+    pub fn changes(&self, results: &[D1Result]) -> Result<Changes, ApiError> {
+        let at = |i: usize| {
+            results
+                .get(i)
+                .ok_or_else(|| ApiError::internal("batch returned fewer results than statements"))
+        };
+        let mut changes = Changes::default();
+        if let Some(i) = self.created_at {
+            changes.created = messages_of(at(i)?)?;
+        }
+        if let Some(i) = self.conversations_at {
+            changes.conversations = conversations_of(at(i)?)?;
+        }
+        for &i in &self.status_at {
+            changes.updated.extend(messages_of(at(i)?)?);
+        }
+        Ok(changes)
+    }
+}
+
 /// Statements for `batch`, in the order they must run: contacts, conversations, messages, then
-/// statuses (a status may refer to a message stored by this same webhook).
+/// statuses (a status may refer to a message stored by this same webhook), then the read-backs.
 pub fn statements(
     db: &D1Database,
     to: &Target,
     batch: &InboundBatch,
-) -> Result<Vec<D1PreparedStatement>, ApiError> {
-    let mut out = Vec::with_capacity(batch.messages.len() * 6 + batch.statuses.len() * 2);
+) -> Result<InboundWrite, ApiError> {
+    let mut out = Vec::with_capacity(batch.messages.len() * 6 + batch.statuses.len() * 2 + 2);
     let identities: Vec<String> = batch
         .messages
         .iter()
@@ -105,13 +169,37 @@ pub fn statements(
     for (ids, contact) in &contacts {
         out.extend(contact_statements(db, to, ids, contact)?);
     }
+    let mut message_ids = Vec::with_capacity(batch.messages.len());
     for (message, ids) in batch.messages.iter().zip(&identities) {
-        out.push(message_statement(db, to, ids, message)?);
+        let id = new_id("msg");
+        out.push(message_statement(db, to, &id, ids, message)?);
+        message_ids.push(id);
     }
+    let mut status_at = Vec::with_capacity(batch.statuses.len());
     for status in &batch.statuses {
+        status_at.push(out.len());
         out.extend(status_statements(db, to, status)?);
     }
-    Ok(out)
+    let (mut created_at, mut conversations_at) = (None, None);
+    if !message_ids.is_empty() {
+        let args = [
+            text(
+                &serde_json::to_string(&message_ids)
+                    .map_err(|e| ApiError::internal(e.to_string()))?,
+            ),
+            text(to.tenant_id),
+        ];
+        created_at = Some(out.len());
+        out.push(db.prepare(created_messages_sql()).bind(&args)?);
+        conversations_at = Some(out.len());
+        out.push(db.prepare(touched_conversations_sql()).bind(&args)?);
+    }
+    Ok(InboundWrite {
+        statements: out,
+        status_at,
+        created_at,
+        conversations_at,
+    })
 }
 
 fn identities_json(to: &Target, contact: &ContactRef) -> String {
@@ -163,6 +251,7 @@ fn contact_statements(
 fn message_statement(
     db: &D1Database,
     to: &Target,
+    message_id: &str,
     ids: &str,
     m: &NormalizedMessage,
 ) -> Result<D1PreparedStatement, ApiError> {
@@ -177,7 +266,7 @@ fn message_statement(
     // Echoes of messages sent from the business's phone were sent by definition.
     let status = (m.direction == Direction::Outbound).then_some(DeliveryStatus::Sent);
     Ok(db.prepare(INSERT_MESSAGE).bind(&[
-        text(&new_id("msg")),
+        text(message_id),
         text(to.tenant_id),
         text(ids),
         text(to.channel_id),
@@ -215,7 +304,7 @@ fn status_statements(
         opt_int(code),
         opt_text(title),
     ];
-    let apply = db.prepare(APPLY_STATUS).bind(&args)?;
+    let apply = db.prepare(apply_status_sql()).bind(&args)?;
     args.push(int(to.received_at));
     Ok(vec![apply, db.prepare(KEEP_PENDING_STATUS).bind(&args)?])
 }

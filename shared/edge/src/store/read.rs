@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use worker::D1Database;
+use worker::{D1Database, D1Result};
 
 use super::{int, opt_int, opt_text, text};
 use crate::problem::ApiError;
@@ -88,7 +88,7 @@ pub struct ConversationFilter<'a> {
     pub limit: u32,
 }
 
-const CONVERSATION_COLUMNS: &str = "c.id, c.channel_id, c.status, c.unread_count, c.last_message_id, \
+pub(crate) const CONVERSATION_COLUMNS: &str = "c.id, c.channel_id, c.status, c.unread_count, c.last_message_id, \
      c.last_message_preview, c.last_message_at, c.last_inbound_at, c.last_activity_at, c.created_at, \
      ct.id AS contact_id, ct.name AS contact_name, ct.phone_e164 AS contact_phone";
 
@@ -225,6 +225,18 @@ impl From<MessageRow> for Message {
     }
 }
 
+/// The rows of a statement that selected (or returned) [`MESSAGE_COLUMNS`].
+pub(crate) fn messages_of(result: &D1Result) -> Result<Vec<Message>, ApiError> {
+    let rows: Vec<MessageRow> = result.results()?;
+    Ok(rows.into_iter().map(Message::from).collect())
+}
+
+/// The rows of a statement that selected [`CONVERSATION_COLUMNS`].
+pub(crate) fn conversations_of(result: &D1Result) -> Result<Vec<Conversation>, ApiError> {
+    let rows: Vec<ConversationRow> = result.results()?;
+    Ok(rows.into_iter().map(Conversation::from).collect())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
     /// Oldest first: by the provider's timestamp, then arrival.
@@ -232,7 +244,7 @@ pub enum Order {
     Descending,
 }
 
-const MESSAGE_COLUMNS: &str = "seq, id, conversation_id, channel_id, provider_message_id, direction, type, text, \
+pub(crate) const MESSAGE_COLUMNS: &str = "seq, id, conversation_id, channel_id, provider_message_id, direction, type, text, \
      content, preview, context, referral, provider_ts, received_at, status, status_at, error_code, error_title";
 
 /// Returns one more row than `limit` when there is a next page. `after` is (provider_ts, seq).

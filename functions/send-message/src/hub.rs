@@ -1,0 +1,183 @@
+//! `TenantHub`: one Durable Object per tenant holding its inbox WebSockets with the hibernation
+//! API. Publishers (the webhook path, the send path) POST events; the hub numbers them and fans
+//! them out. The protocol itself lives in `ponte_core::realtime`.
+
+use std::cell::Cell;
+
+use ponte_core::realtime::{ready_frame, stamp, ClientCommand, PublishRequest, Subscription};
+use serde::{Deserialize, Serialize};
+use worker::{
+    durable_object, DurableObject, Env, Headers, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
+};
+
+/// Storage key of the tenant's last event number.
+const SEQ_KEY: &str = "seq";
+
+/// Headers by which the connecting Worker (which has authenticated the client) tells the hub
+/// about the socket.
+pub const SUBSCRIPTION_HEADER: &str = "x-ponte-subscription";
+pub const PROTOCOL_HEADER: &str = "x-ponte-protocol";
+
+/// What a socket carries through hibernation.
+#[derive(Serialize, Deserialize, Default)]
+struct SocketState {
+    subscription: Subscription,
+}
+
+#[durable_object]
+pub struct TenantHub {
+    state: State,
+    /// The last assigned sequence number, once read from storage in this incarnation.
+    seq: Cell<Option<u64>>,
+}
+
+impl DurableObject for TenantHub {
+    fn new(state: State, _env: Env) -> Self {
+        // Keep-alive pings are answered by the runtime without waking the object.
+        if let Ok(pair) = WebSocketRequestResponsePair::new("ping", "pong") {
+            state.set_websocket_auto_response(&pair);
+        }
+        Self {
+            state,
+            seq: Cell::new(None),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        match req.path().as_str() {
+            "/connect" => self.accept_socket(&req).await,
+            "/publish" => self.fan_out(req).await,
+            _ => Response::error("not found", 404),
+        }
+    }
+
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        let WebSocketIncomingMessage::String(text) = message else {
+            return send_error(&ws, "send JSON text frames");
+        };
+        let subscription = match ClientCommand::parse(&text) {
+            Ok(ClientCommand::Subscribe {
+                conversation_ids: None,
+            }) => Ok(Subscription::all()),
+            Ok(ClientCommand::Subscribe {
+                conversation_ids: Some(ids),
+            }) => Subscription::only(ids),
+            Err(e) => Err(e),
+        };
+        match subscription {
+            Ok(subscription) => {
+                let frame = ready_frame("subscribed", self.current_seq().await?, &subscription);
+                ws.serialize_attachment(SocketState { subscription })?;
+                ws.send_with_str(frame)
+            }
+            Err(detail) => send_error(&ws, &detail),
+        }
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> Result<()> {
+        // Completes the closing handshake; the socket may already be gone, which is fine.
+        let _ = ws.close(Some(1000), Some("closing"));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl TenantHub {
+    async fn current_seq(&self) -> Result<u64> {
+        if let Some(seq) = self.seq.get() {
+            return Ok(seq);
+        }
+        let stored: Option<u64> = self.state.storage().get(SEQ_KEY).await?;
+        let seq = stored.unwrap_or(0);
+        self.seq.set(Some(seq));
+        Ok(seq)
+    }
+
+    async fn accept_socket(&self, req: &Request) -> Result<Response> {
+        let subscription = req
+            .headers()
+            .get(SUBSCRIPTION_HEADER)?
+            .and_then(|s| serde_json::from_str::<Subscription>(&s).ok())
+            .unwrap_or_default();
+        let pair = WebSocketPair::new()?;
+        self.state.accept_web_socket(&pair.server);
+        pair.server.serialize_attachment(SocketState {
+            subscription: subscription.clone(),
+        })?;
+        pair.server.send_with_str(ready_frame(
+            "ready",
+            self.current_seq().await?,
+            &subscription,
+        ))?;
+        let response = Response::from_websocket(pair.client)?;
+        match req.headers().get(PROTOCOL_HEADER)? {
+            Some(protocol) => {
+                let headers = Headers::new();
+                headers.set("sec-websocket-protocol", &protocol)?;
+                Ok(response.with_headers(headers))
+            }
+            None => Ok(response),
+        }
+    }
+
+    /// Numbers the events in arrival order and sends each to the sockets that follow its
+    /// conversation. The number is stored before anything is sent, so it never repeats, even
+    /// after the object is evicted.
+    async fn fan_out(&self, mut req: Request) -> Result<Response> {
+        // Read as text: the payloads stay raw JSON and are never parsed into JS objects.
+        let Ok(publish) = serde_json::from_str::<PublishRequest>(&req.text().await?) else {
+            return Response::error("expected {\"events\":[…]}", 400);
+        };
+        if publish.events.is_empty() {
+            return Response::from_json(
+                &serde_json::json!({"seq": self.current_seq().await?, "delivered": 0}),
+            );
+        }
+        let first = self.current_seq().await? + 1;
+        let last = first + publish.events.len() as u64 - 1;
+        self.state.storage().put(SEQ_KEY, last).await?;
+        self.seq.set(Some(last));
+
+        let frames: Vec<(&str, String)> = publish
+            .events
+            .iter()
+            .zip(first..)
+            .filter_map(|(event, seq)| {
+                stamp(seq, &event.payload).map(|frame| (event.conversation_id.as_str(), frame))
+            })
+            .collect();
+        let mut delivered = 0usize;
+        for ws in self.state.get_websockets() {
+            let state: SocketState = ws
+                .deserialize_attachment()
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            for (conversation_id, frame) in &frames {
+                // A socket that is closing cannot take more; the others must still get theirs.
+                if state.subscription.wants(conversation_id) && ws.send_with_str(frame).is_ok() {
+                    delivered += 1;
+                }
+            }
+        }
+        Response::from_json(&serde_json::json!({"seq": last, "delivered": delivered}))
+    }
+}
+
+fn send_error(ws: &WebSocket, detail: &str) -> Result<()> {
+    ws.send_with_str(serde_json::json!({"type": "error", "detail": detail}).to_string())
+}

@@ -1,0 +1,236 @@
+// Realtime end to end on the real runtime: inbox WebSockets held by the tenant's Durable Object
+// receive every change the webhook path stores, once, in order, numbered, and only their tenant's.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import {
+  call, conversations, openSocket, postWebhook, rawUpgrade, startPonte, tenantWithChannel,
+} from "./harness.mjs";
+import { metaStatus, metaText } from "./meta-payloads.mjs";
+
+let ponte;
+before(async () => (ponte = await startPonte()));
+after(() => ponte?.stop());
+
+const ofType = (type) => (f) => f.type === type;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function posted(channel, body) {
+  const res = await postWebhook(ponte, channel, body);
+  assert.equal(res.status, 200, res.text);
+  return res;
+}
+
+describe("events from webhooks", () => {
+  test("an inbound message pushes message.created and conversation.updated, numbered from 1", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    const socket = await openSocket(ponte, { token: key });
+    assert.equal(socket.ready.seq, 0);
+    await posted(channel, metaText({ from: "5511987654321", name: "Maria", id: "wamid.RT1", body: "Olá!" }));
+
+    const created = await socket.next(ofType("message.created"));
+    assert.equal(created.seq, 1);
+    assert.equal(created.message.provider_message_id, "wamid.RT1");
+    assert.equal(created.message.text, "Olá!");
+    assert.equal(created.message.direction, "inbound");
+    assert.equal(created.conversation_id, created.message.conversation_id);
+
+    const updated = await socket.next(ofType("conversation.updated"));
+    assert.equal(updated.seq, 2);
+    assert.equal(updated.conversation.id, created.conversation_id);
+    assert.equal(updated.conversation.unread_count, 1);
+    assert.equal(updated.conversation.last_message.id, created.message.id);
+    assert.equal(updated.conversation.contact.name, "Maria");
+    // The event carries what the read API returns, so a client needs no second request.
+    const [listed] = await conversations(ponte, key);
+    assert.deepEqual(updated.conversation, listed);
+    socket.close();
+  });
+
+  test("a redelivered webhook publishes nothing", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    const socket = await openSocket(ponte, { token: key });
+    const body = metaText({ id: "wamid.DUP" });
+    await posted(channel, body);
+    await posted(channel, body);
+    await posted(channel, metaText({ id: "wamid.AFTER" }));
+    await socket.next((f) => f.message?.provider_message_id === "wamid.AFTER");
+    const created = socket.events().filter(ofType("message.created"));
+    assert.deepEqual(created.map((e) => e.message.provider_message_id), ["wamid.DUP", "wamid.AFTER"]);
+    assert.deepEqual(socket.events().map((e) => e.seq), [1, 2, 3, 4], "no gaps, no repeats");
+    socket.close();
+  });
+
+  test("statuses arrive as message.updated, in order, once each", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    // An echo is an outbound message the business sent from its phone: statuses follow it.
+    await posted(channel, {
+      object: "whatsapp_business_account",
+      entry: [{ id: "1", changes: [{ field: "smb_message_echoes", value: {
+        messaging_product: "whatsapp",
+        metadata: { display_phone_number: "15550783881", phone_number_id: "110200340056789" },
+        message_echoes: [{ from: "15550783881", to: "5511987654321", id: "wamid.OUT1",
+          timestamp: String(Math.floor(Date.now() / 1000)), type: "text", text: { body: "Seu pedido saiu" } }],
+      } }] }],
+    });
+    const socket = await openSocket(ponte, { token: key });
+    for (const status of ["sent", "delivered", "delivered", "read", "sent"]) {
+      await posted(channel, metaStatus({ id: "wamid.OUT1", status }));
+    }
+    await posted(channel, metaText({ id: "wamid.MARK" }));
+    await socket.next((f) => f.message?.provider_message_id === "wamid.MARK");
+    const updates = socket.events().filter(ofType("message.updated"));
+    // The echo was stored as sent, so only delivered and read move it; repeats and the late
+    // `sent` move nothing and publish nothing.
+    assert.deepEqual(updates.map((e) => e.message.status), ["delivered", "read"]);
+    assert.ok(updates.every((e) => e.message.provider_message_id === "wamid.OUT1"));
+    socket.close();
+  });
+
+  test("a socket of another tenant receives nothing", async () => {
+    const a = await tenantWithChannel(ponte);
+    const b = await tenantWithChannel(ponte);
+    const socketB = await openSocket(ponte, { token: b.key });
+    const socketA = await openSocket(ponte, { token: a.key });
+    for (let i = 0; i < 5; i++) await posted(a.channel, metaText({ id: `wamid.A${i}` }));
+    await socketA.next((f) => f.message?.provider_message_id === "wamid.A4");
+    await posted(b.channel, metaText({ id: "wamid.B0" }));
+    const first = await socketB.next((f) => f.type === "message.created");
+    assert.equal(first.message.provider_message_id, "wamid.B0");
+    assert.equal(first.seq, 1, "tenant B's numbering is its own");
+    assert.ok(socketB.events().every((e) => !e.message || e.message.provider_message_id.startsWith("wamid.B")));
+    socketA.close();
+    socketB.close();
+  });
+
+  test("every socket of a tenant sees the same numbered stream", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    const one = await openSocket(ponte, { token: key });
+    const two = await openSocket(ponte, { token: key });
+    for (let i = 0; i < 3; i++) await posted(channel, metaText({ from: `55119876543${i}0`, id: `wamid.S${i}` }));
+    for (const s of [one, two]) await s.next((f) => f.message?.provider_message_id === "wamid.S2");
+    await sleep(50);
+    const seqs = (s) => s.events().map((e) => `${e.seq}:${e.type}`);
+    assert.deepEqual(seqs(one), seqs(two));
+    assert.equal(one.events().length, 6);
+    // A client that reconnects learns where the stream stands.
+    const late = await openSocket(ponte, { token: key });
+    assert.equal(late.ready.seq, 6);
+    for (const s of [one, two, late]) s.close();
+  });
+});
+
+describe("narrowing a socket", () => {
+  test("?conversation_id= and a subscribe command choose the conversations a socket follows", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    await posted(channel, metaText({ from: "5511900000001", id: "wamid.N1" }));
+    await posted(channel, metaText({ from: "5511900000002", id: "wamid.N2" }));
+    const byPhone = Object.fromEntries((await conversations(ponte, key)).map((c) => [c.contact.phone, c.id]));
+    const first = byPhone["+5511900000001"];
+    const second = byPhone["+5511900000002"];
+
+    const narrow = await openSocket(ponte, { token: key, query: `?conversation_id=${first}` });
+    assert.deepEqual(narrow.ready.conversation_ids, [first]);
+    await posted(channel, metaText({ from: "5511900000002", id: "wamid.N3" }));
+    await posted(channel, metaText({ from: "5511900000001", id: "wamid.N4" }));
+    const got = await narrow.next(ofType("message.created"));
+    assert.equal(got.message.provider_message_id, "wamid.N4", "the other conversation's message was skipped");
+
+    narrow.send({ type: "subscribe", conversation_ids: [second] });
+    const subscribed = await narrow.next(ofType("subscribed"));
+    assert.deepEqual(subscribed.conversation_ids, [second]);
+    await posted(channel, metaText({ from: "5511900000001", id: "wamid.N5" }));
+    await posted(channel, metaText({ from: "5511900000002", id: "wamid.N6" }));
+    const next = await narrow.next(ofType("message.created"));
+    assert.equal(next.message.provider_message_id, "wamid.N6");
+
+    narrow.send({ type: "subscribe", conversation_ids: null });
+    assert.equal((await narrow.next(ofType("subscribed"))).conversation_ids, null);
+    await posted(channel, metaText({ from: "5511900000001", id: "wamid.N7" }));
+    assert.equal((await narrow.next(ofType("message.created"))).message.provider_message_id, "wamid.N7");
+    narrow.close();
+  });
+
+  test("a command the hub does not understand gets an error frame, and the socket stays open", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    const socket = await openSocket(ponte, { token: key });
+    socket.send({ type: "dance" });
+    assert.match((await socket.next(ofType("error"))).detail, /subscribe/);
+    socket.send("not json");
+    await socket.next(ofType("error"));
+    await posted(channel, metaText({ id: "wamid.STILL" }));
+    await socket.next(ofType("message.created"));
+    socket.close();
+  });
+
+  test("ping is answered with pong", async () => {
+    const { key } = await tenantWithChannel(ponte);
+    const socket = await openSocket(ponte, { token: key });
+    socket.send("ping");
+    assert.equal((await socket.next((f) => f.type === "text")).data, "pong");
+    socket.close();
+  });
+});
+
+describe("connecting", () => {
+  test("a browser's token travels as a subprotocol and the hub answers with `ponte`", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    const minted = await call(ponte, "POST", "/v1/tokens", { key, body: { sub: "agent-1" } });
+    assert.equal(minted.status, 201, minted.text);
+    const socket = await openSocket(ponte, { protocols: ["ponte", `bearer.${minted.json.token}`] });
+    assert.equal(socket.ws.protocol, "ponte");
+    await posted(channel, metaText({ id: "wamid.JWT" }));
+    assert.equal((await socket.next(ofType("message.created"))).message.provider_message_id, "wamid.JWT");
+    socket.close();
+  });
+
+  test("a token in the query works too", async () => {
+    const { key } = await tenantWithChannel(ponte);
+    const minted = await call(ponte, "POST", "/v1/tokens", { key, body: { sub: "agent-2" } });
+    const socket = await openSocket(ponte, { token: minted.json.token });
+    assert.equal(socket.ready.type, "ready");
+    socket.close();
+  });
+
+  test("refusals: no credential 401, a bad one 401, not an upgrade 426, a bearer protocol alone 400", async () => {
+    const { key } = await tenantWithChannel(ponte);
+    const none = await rawUpgrade(ponte, "/v1/realtime");
+    assert.equal(none.status, 401);
+    assert.equal(none.headers["content-type"], "application/problem+json");
+    assert.equal((await rawUpgrade(ponte, "/v1/realtime?access_token=ponte_sk_nope")).status, 401);
+    assert.equal((await rawUpgrade(ponte, "/v1/realtime", { "sec-websocket-protocol": "ponte, bearer.abc.def.ghi" })).status, 401);
+    const plain = await call(ponte, "GET", "/v1/realtime", { key });
+    assert.equal(plain.status, 426);
+    assert.match(plain.json.detail, /WebSocket/);
+    const alone = await rawUpgrade(ponte, "/v1/realtime", { "sec-websocket-protocol": `bearer.${key}` });
+    assert.equal(alone.status, 400);
+    assert.match(alone.json.detail, /ponte/);
+    const tooMany = Array.from({ length: 51 }, (_, i) => `con_${i}`).join(",");
+    assert.equal((await rawUpgrade(ponte, `/v1/realtime?access_token=${key}&conversation_id=${tooMany}`)).status, 422);
+    const ok = await rawUpgrade(ponte, `/v1/realtime?access_token=${key}`);
+    assert.equal(ok.status, 101);
+  });
+});
+
+describe("latency", () => {
+  test("webhook POST to WebSocket event, sequentially over 300 messages", async (t) => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    const socket = await openSocket(ponte, { token: key });
+    const samples = [];
+    for (let i = 0; i < 300; i++) {
+      const id = `wamid.LAT${i}`;
+      const body = JSON.stringify(metaText({ from: `5511955${String(i % 50).padStart(6, "0")}`, id }));
+      const started = performance.now();
+      const waiting = socket.next((f) => f.type === "message.created" && f.message.provider_message_id === id, 10_000);
+      await posted(channel, body);
+      const frame = await waiting;
+      samples.push(frame.receivedAt - started);
+    }
+    samples.sort((a, b) => a - b);
+    const pct = (p) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))].toFixed(1);
+    t.diagnostic(`webhook→WebSocket over ${samples.length}: median ${pct(0.5)} ms, p99 ${pct(0.99)} ms, worst ${samples.at(-1).toFixed(1)} ms`);
+    const created = socket.events().filter(ofType("message.created"));
+    assert.equal(created.length, 300, "every message was pushed");
+    assert.equal(new Set(created.map((e) => e.message.id)).size, 300, "each exactly once");
+    socket.close();
+  });
+});
