@@ -33,7 +33,12 @@ function freePort() {
   });
 }
 
-export async function startPonte() {
+/**
+ * `vars` override the Workers' [vars], e.g. a short retry backoff for tests. They travel in the
+ * environment: wrangler lets process.env override a declared var of every Worker that has
+ * `[secrets]`, while `--var` would reach only the primary.
+ */
+export async function startPonte({ vars = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "ponte-e2e-"));
   const persist = join(dir, "state");
   const operatorKey = randomBytes(24).toString("base64url");
@@ -54,7 +59,10 @@ export async function startPonte() {
     {
       cwd: ROOT,
       // Its own dev registry: wrangler sessions otherwise find each other's same-named Workers.
-      env: { ...env, PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey, WRANGLER_REGISTRY_PATH: join(dir, "registry") },
+      env: {
+        ...env, ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])),
+        PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey, WRANGLER_REGISTRY_PATH: join(dir, "registry"),
+      },
       detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
   let logs = "";
@@ -113,19 +121,19 @@ export async function createTenant(ponte, name = "Acme") {
   return res.json;
 }
 
-export async function createMetaChannel(ponte, apiKey, { phoneNumberId = "110200340056789", appSecret } = {}) {
+export async function createMetaChannel(ponte, apiKey, { phoneNumberId = "110200340056789", appSecret, graphBaseUrl, accessToken = "EAAG-test-token" } = {}) {
   const secret = appSecret ?? randomBytes(16).toString("hex");
   const res = await call(ponte, "POST", "/v1/channels", {
     key: apiKey,
     body: {
       provider: "meta",
       name: `WhatsApp ${phoneNumberId}`,
-      config: { phone_number_id: phoneNumberId },
-      secrets: { access_token: "EAAG-test-token", app_secret: secret, verify_token: "verify-me" },
+      config: { phone_number_id: phoneNumberId, ...(graphBaseUrl ? { graph_base_url: graphBaseUrl } : {}) },
+      secrets: { access_token: accessToken, app_secret: secret, verify_token: "verify-me" },
     },
   });
   if (res.status !== 201) throw new Error(`create channel: ${res.status} ${res.text}`);
-  return { ...res.json, raw: res.text, appSecret: secret, path: new URL(res.json.webhook_url).pathname };
+  return { ...res.json, raw: res.text, appSecret: secret, accessToken, phoneNumberId, path: new URL(res.json.webhook_url).pathname };
 }
 
 /** A tenant with one Meta channel: everything most tests need. */

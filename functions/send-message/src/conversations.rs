@@ -1,4 +1,5 @@
-//! The read API: `GET /v1/conversations[/{id}[/messages]]` and `GET /v1/contacts/{id}`.
+//! The read API: `GET /v1/conversations[/{id}[/messages]]`, `GET /v1/messages/{id}` and
+//! `GET /v1/contacts/{id}`.
 //! Another tenant's ids answer 404, exactly like ids that do not exist.
 
 use ponte_core::cursor;
@@ -71,6 +72,13 @@ pub async fn messages(req: &Request, env: &Env, principal: &Principal, id: &str)
     }
     let rows = read::messages(&db, principal.tenant_id(), id, order, after, limit).await?;
     page(rows, limit, |m| cursor::encode(&(m.timestamp, m.seq)))
+}
+
+pub async fn message(env: &Env, principal: &Principal, id: &str) -> ApiResult {
+    match read::message(&store::db(env)?, principal.tenant_id(), id).await? {
+        Some(message) => json(200, &message),
+        None => Err(ApiError::NotFound(format!("no message {id}"))),
+    }
 }
 
 pub async fn contact(env: &Env, principal: &Principal, id: &str) -> ApiResult {

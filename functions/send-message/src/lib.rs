@@ -1,10 +1,15 @@
 //! send-message: the client-facing API. Tenants, tokens and channels (admin), the read API, and
 //! sending, and the realtime hub that inbox WebSockets connect to.
 
+mod agent_actions;
 mod channels;
 mod conversations;
+mod dead_letters;
 mod hub;
+mod queue;
 mod realtime;
+mod send;
+mod sender;
 mod tenants;
 mod webhook_events;
 
@@ -44,6 +49,15 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         (Method::Get, ["v1", "channels"]) => channels::list(req, env, &principal).await,
         (Method::Get, ["v1", "conversations"]) => conversations::list(req, env, &principal).await,
         (Method::Get, ["v1", "conversations", id]) => conversations::get(env, &principal, id).await,
+        (Method::Patch, ["v1", "conversations", id]) => {
+            agent_actions::update(req, env, &principal, id).await
+        }
+        (Method::Post, ["v1", "conversations", id, "read"]) => {
+            agent_actions::mark_read(env, &principal, id).await
+        }
+        (Method::Post, ["v1", "messages"]) => send::create(req, env, &principal, now).await,
+        (Method::Get, ["v1", "messages", id]) => conversations::message(env, &principal, id).await,
+        (Method::Get, ["v1", "dead-letters"]) => dead_letters::list(req, env, &principal).await,
         (Method::Get, ["v1", "conversations", id, "messages"]) => {
             conversations::messages(req, env, &principal, id).await
         }
@@ -51,7 +65,8 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         (Method::Get, ["v1", "webhook-events"]) => webhook_events::list(req, env, &principal).await,
         (
             _,
-            ["v1", "tokens" | "channels" | "conversations" | "contacts" | "webhook-events", ..],
+            ["v1", "tokens" | "channels" | "conversations" | "contacts" | "webhook-events" | "messages"
+            | "dead-letters", ..],
         ) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound("no API endpoint at this path".into())),
     }

@@ -6,7 +6,6 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::ids::new_token;
 use crate::signature::{constant_time_eq, hmac_sha256};
@@ -20,7 +19,7 @@ pub fn new_api_key() -> String {
 
 /// API keys carry 256 random bits, so a plain SHA-256 is enough to store them safely.
 pub fn hash_api_key(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+    crate::signature::sha256_hex(key.as_bytes())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

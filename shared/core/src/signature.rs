@@ -22,6 +22,12 @@ impl SignatureError {
     }
 }
 
+/// A content fingerprint, e.g. of a request body under an idempotency key.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");

@@ -10,6 +10,20 @@ pub const BLOBS: &str = "BLOBS";
 /// Durable Object namespace: one realtime hub per tenant (defined in send-message).
 pub const TENANT_HUB: &str = "TENANT_HUB";
 
+/// Queue: send attempts after a transient failure, each delayed by its backoff.
+pub const SEND_QUEUE: &str = "SEND_QUEUE";
+/// Queue: sends that exhausted their attempts (its consumer records them in `dead_letters`).
+pub const SEND_DLQ: &str = "SEND_DLQ";
+/// Queue names, as the consumer sees them in a batch.
+pub const SEND_QUEUE_NAME: &str = "ponte-send";
+pub const SEND_DLQ_NAME: &str = "ponte-send-dlq";
+
+/// Variables: the send retry policy (all optional, with defaults in send-message).
+pub const SEND_MAX_ATTEMPTS: &str = "SEND_MAX_ATTEMPTS";
+pub const SEND_RETRY_BASE_SECONDS: &str = "SEND_RETRY_BASE_SECONDS";
+pub const SEND_RETRY_CAP_SECONDS: &str = "SEND_RETRY_CAP_SECONDS";
+pub const SEND_TIMEOUT_MS: &str = "SEND_TIMEOUT_MS";
+
 /// Secret: authorizes tenant creation.
 pub const OPERATOR_KEY: &str = "PONTE_OPERATOR_KEY";
 /// Secret: the root of the AES key for provider secrets and of the JWT signing key.

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bindings;
 pub mod http;
 pub mod problem;
+pub mod provider_http;
 pub mod realtime;
 pub mod store;
 

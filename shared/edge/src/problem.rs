@@ -15,6 +15,19 @@ pub enum ApiError {
     Conflict(String),
     PayloadTooLarge(String),
     Unprocessable(String),
+    /// A well-formed request with a wrong field: 422, naming the field in `field` too.
+    InvalidField {
+        field: String,
+        reason: String,
+    },
+    /// The provider refused the call for good; `resource` (the stored result, e.g. the failed
+    /// message) travels with the problem so the caller can show it.
+    ProviderRejected {
+        detail: String,
+        resource: Option<(&'static str, serde_json::Value)>,
+    },
+    /// The provider could not take the call now; the caller may retry.
+    ProviderUnavailable(String),
     /// The endpoint speaks another protocol (WebSocket) than the one the request used.
     UpgradeRequired(String),
     /// Storage or a dependency failed; the caller may retry.
@@ -37,7 +50,9 @@ impl ApiError {
             Self::MethodNotAllowed => 405,
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge(_) => 413,
-            Self::Unprocessable(_) => 422,
+            Self::Unprocessable(_) | Self::InvalidField { .. } => 422,
+            Self::ProviderRejected { .. } => 502,
+            Self::ProviderUnavailable(_) => 503,
             Self::UpgradeRequired(_) => 426,
             Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
@@ -62,6 +77,11 @@ impl ApiError {
             Self::Conflict(d) => ("Conflict", d.clone()),
             Self::PayloadTooLarge(d) => ("Payload too large", d.clone()),
             Self::Unprocessable(d) => ("Unprocessable content", d.clone()),
+            Self::InvalidField { field, reason } => {
+                ("Unprocessable content", format!("{field}: {reason}"))
+            }
+            Self::ProviderRejected { detail, .. } => ("Provider refused", detail.clone()),
+            Self::ProviderUnavailable(d) => ("Provider unavailable", d.clone()),
             Self::UpgradeRequired(d) => ("Upgrade required", d.clone()),
             Self::Unavailable(_) => (
                 "Service unavailable",
@@ -76,7 +96,15 @@ impl ApiError {
             worker::console_error!("{}: {m}", self.status());
         }
         let (title, detail) = self.title_and_detail();
-        let body = json!({"type": "about:blank", "title": title, "status": self.status(), "detail": detail});
+        let mut body = json!({"type": "about:blank", "title": title, "status": self.status(), "detail": detail});
+        match self {
+            Self::InvalidField { field, .. } => body["field"] = json!(field),
+            Self::ProviderRejected {
+                resource: Some((name, value)),
+                ..
+            } => body[*name] = value.clone(),
+            _ => {}
+        }
         let headers = Headers::new();
         let _ = headers.set("content-type", "application/problem+json");
         if matches!(self, Self::Unauthorized(_)) {

@@ -167,7 +167,9 @@ pub fn statements(
         }
     }
     for (ids, contact) in &contacts {
-        out.extend(contact_statements(db, to, ids, contact)?);
+        let name = contact.name.as_deref().filter(|n| !n.is_empty());
+        let phone = contact.phone().map(|p| p.e164());
+        out.extend(contact_statements(db, to, ids, name, phone.as_deref())?);
     }
     let mut message_ids = Vec::with_capacity(batch.messages.len());
     for (message, ids) in batch.messages.iter().zip(&identities) {
@@ -211,22 +213,23 @@ fn identities_json(to: &Target, contact: &ContactRef) -> String {
     serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into())
 }
 
-fn contact_statements(
+/// Finds or creates the contact known by any of `ids` (a JSON array of identity keys), adds the
+/// keys it lacks, and makes sure it has a conversation on the channel, all inside the batch.
+pub(crate) fn contact_statements(
     db: &D1Database,
     to: &Target,
     ids: &str,
-    contact: &ContactRef,
+    name: Option<&str>,
+    phone: Option<&str>,
 ) -> Result<Vec<D1PreparedStatement>, ApiError> {
     let contact_id = new_id("ct");
-    let name = contact.name.as_deref().filter(|n| !n.is_empty());
-    let phone = contact.phone().map(|p| p.e164());
     // INSERT_CONTACT and REFRESH_CONTACT take the same parameters.
     let contact_args = [
         text(&contact_id),
         text(to.tenant_id),
         text(ids),
         opt_text(name),
-        opt_text(phone.as_deref()),
+        opt_text(phone),
         int(to.received_at),
     ];
     Ok(vec![

@@ -1,7 +1,9 @@
 //! D1 access. Every statement is a constant with bound parameters; every query filters by tenant.
 
 pub mod channels;
+pub mod conversations;
 pub mod inbound;
+pub mod outbound;
 pub mod read;
 pub mod tenants;
 pub mod webhook_events;

@@ -147,7 +147,7 @@ struct MessageRow {
     id: String,
     conversation_id: String,
     channel_id: String,
-    provider_message_id: String,
+    provider_message_id: Option<String>,
     direction: String,
     #[serde(rename = "type")]
     kind: String,
@@ -166,7 +166,8 @@ struct MessageRow {
 
 #[derive(Serialize)]
 pub struct ProviderErrorOut {
-    pub code: i64,
+    /// The provider's error code, when it gave one (a timeout or an HTML 502 has none).
+    pub code: Option<i64>,
     pub title: Option<String>,
 }
 
@@ -177,7 +178,8 @@ pub struct Message {
     pub id: String,
     pub conversation_id: String,
     pub channel_id: String,
-    pub provider_message_id: String,
+    /// `None` until the provider has accepted an outbound message.
+    pub provider_message_id: Option<String>,
     pub direction: String,
     #[serde(rename = "type")]
     pub kind: String,
@@ -205,8 +207,8 @@ impl From<MessageRow> for Message {
             content: parse_json(Some(r.content)).unwrap_or(Value::Null),
             context: parse_json(r.context),
             referral: parse_json(r.referral),
-            error: r.error_code.map(|code| ProviderErrorOut {
-                code,
+            error: (r.error_code.is_some() || r.error_title.is_some()).then(|| ProviderErrorOut {
+                code: r.error_code,
                 title: r.error_title,
             }),
             id: r.id,
@@ -281,6 +283,21 @@ pub async fn messages(
         .await?
         .results()?;
     Ok(rows.into_iter().map(Message::from).collect())
+}
+
+pub async fn message(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<Message>, ApiError> {
+    let result = db
+        .prepare(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND tenant_id = ?2"
+        ))
+        .bind(&[text(id), text(tenant_id)])?
+        .all()
+        .await?;
+    Ok(messages_of(&result)?.pop())
 }
 
 #[derive(Serialize, Deserialize)]

@@ -13,6 +13,6 @@ pub use channel::{MetaConfig, MetaSecrets, DEFAULT_GRAPH_BASE_URL};
 pub use handshake::{verify_handshake, HandshakeError};
 pub use normalize::{parse_webhook, ParseError};
 pub use send::{
-    mark_read_request, parse_mark_read_response, parse_send_response, send_request, ResolvedRefs,
-    SendOutcome,
+    mark_read_request, messages_request, parse_mark_read_response, parse_send_response,
+    send_request, ResolvedRefs, SendOutcome,
 };

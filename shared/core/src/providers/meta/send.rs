@@ -258,6 +258,17 @@ fn truncate(text: String, max_chars: usize) -> String {
 }
 
 fn post_messages(config: &MetaConfig, access_token: &str, body: &impl Serialize) -> HttpRequest {
+    // These structs have only string keys and plain values: serializing them cannot fail.
+    messages_request(
+        config,
+        access_token,
+        serde_json::to_string(body).unwrap_or_default(),
+    )
+}
+
+/// `POST {graph}/{phone_number_id}/messages` with a body built earlier: a retry replays the body
+/// stored with the message, with the channel's current token.
+pub fn messages_request(config: &MetaConfig, access_token: &str, body: String) -> HttpRequest {
     HttpRequest {
         method: "POST",
         url: format!(
@@ -269,8 +280,7 @@ fn post_messages(config: &MetaConfig, access_token: &str, body: &impl Serialize)
             ("Authorization", format!("Bearer {access_token}")),
             ("Content-Type", "application/json".to_string()),
         ],
-        // These structs have only string keys and plain values: serializing them cannot fail.
-        body: serde_json::to_string(body).unwrap_or_default(),
+        body,
     }
 }
 

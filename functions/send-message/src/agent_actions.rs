@@ -1,0 +1,85 @@
+//! What an agent does to a conversation: `POST /v1/conversations/{id}/read` (blue ticks at the
+//! provider, unread count to zero) and `PATCH /v1/conversations/{id}` (open, pending, resolved).
+
+use ponte_core::providers::meta::{mark_read_request, parse_mark_read_response, SendOutcome};
+use ponte_edge::auth::Principal;
+use ponte_edge::http::{json, read_json, ApiResult};
+use ponte_edge::problem::ApiError;
+use ponte_edge::provider_http;
+use ponte_edge::realtime::Events;
+use ponte_edge::store::read::{self, Conversation};
+use ponte_edge::store::{self, channels, conversations};
+use serde::Deserialize;
+use worker::{Env, Request};
+
+use crate::sender::Policy;
+
+const STATUSES: [&str; 3] = ["open", "pending", "resolved"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConversationPatch {
+    status: String,
+}
+
+pub async fn update(req: &mut Request, env: &Env, principal: &Principal, id: &str) -> ApiResult {
+    let patch: ConversationPatch = read_json(req).await?;
+    if !STATUSES.contains(&patch.status.as_str()) {
+        return Err(ApiError::InvalidField {
+            field: "status".into(),
+            reason: "must be open, pending or resolved".into(),
+        });
+    }
+    let db = store::db(env)?;
+    let conversation = conversations::set_status(&db, principal.tenant_id(), id, &patch.status)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no conversation {id}")))?;
+    published(env, principal, conversation).await
+}
+
+/// The provider is told first: if it cannot take the receipt, nothing changes here either and
+/// the agent can retry.
+pub async fn mark_read(env: &Env, principal: &Principal, id: &str) -> ApiResult {
+    let tenant_id = principal.tenant_id();
+    let db = store::db(env)?;
+    let conversation = read::conversation(&db, tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no conversation {id}")))?;
+    if let Some(wamid) = conversations::last_inbound_provider_id(&db, tenant_id, id).await? {
+        let record = channels::find(&db, tenant_id, &conversation.channel_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("a conversation's channel is missing"))?;
+        let channel = channels::open_meta(env, record)?;
+        let request = mark_read_request(&channel.config, &channel.secrets.access_token, &wamid);
+        let answer = provider_http::send(&request, Policy::from_env(env).timeout)
+            .await
+            .map_err(|e| ApiError::ProviderUnavailable(e.describe()))?;
+        match parse_mark_read_response(answer.status, answer.retry_after.as_deref(), &answer.body) {
+            Ok(()) => {}
+            Err(SendOutcome::Permanent { code, title }) => {
+                return Err(ApiError::ProviderRejected {
+                    detail: code.map_or(title.clone(), |c| format!("{title} (provider error {c})")),
+                    resource: None,
+                })
+            }
+            Err(other) => {
+                let title = match other {
+                    SendOutcome::Transient { title, .. } => title,
+                    _ => "the provider did not take the read receipt".into(),
+                };
+                return Err(ApiError::ProviderUnavailable(title));
+            }
+        }
+    }
+    let conversation = conversations::mark_read(&db, tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no conversation {id}")))?;
+    published(env, principal, conversation).await
+}
+
+async fn published(env: &Env, principal: &Principal, conversation: Conversation) -> ApiResult {
+    let mut events = Events::default();
+    events.conversation_updated(&conversation);
+    events.publish(env, principal.tenant_id()).await;
+    json(200, &conversation)
+}

@@ -1,0 +1,254 @@
+//! `POST /v1/messages`: validate, store as `queued`, publish, then make the first attempt while
+//! the caller waits. Retries continue through the send queue.
+
+use ponte_core::model::Content;
+use ponte_core::outbound::{window_open, OutboundBody, SendRequest, SendTarget};
+use ponte_core::providers::meta::{send_request, ResolvedRefs};
+use ponte_core::signature::sha256_hex;
+use ponte_edge::auth::Principal;
+use ponte_edge::http::{json, ApiResult};
+use ponte_edge::problem::ApiError;
+use ponte_edge::realtime::Events;
+use ponte_edge::store::outbound::{self, IdempotencyRecord, NewOutbound, Recipient};
+use ponte_edge::store::read::{self, Message};
+use ponte_edge::store::{self, channels};
+use worker::{D1Database, Env, Headers, Request};
+
+use crate::sender::{self, Attempt, Policy, SendJob};
+
+const MAX_BODY_BYTES: usize = 64 * 1024;
+const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
+pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i64) -> ApiResult {
+    let tenant_id = principal.tenant_id();
+    let key = idempotency_key(req)?;
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "a message request is limited to {MAX_BODY_BYTES} bytes"
+        )));
+    }
+    let request = SendRequest::parse(&body).map_err(|e| {
+        if e.field == "body" {
+            ApiError::BadRequest(e.to_string())
+        } else {
+            ApiError::InvalidField {
+                field: e.field,
+                reason: e.reason,
+            }
+        }
+    })?;
+    let db = store::db(env)?;
+    let hash = sha256_hex(&body);
+    if let Some(key) = &key {
+        if let Some(record) = outbound::idempotency_record(&db, tenant_id, key).await? {
+            return replay(&db, tenant_id, record, &hash).await;
+        }
+    }
+
+    let recipient = recipient(&db, tenant_id, &request.target, now).await?;
+    if request.body.needs_open_window() && !window_open(recipient.last_inbound_at, now) {
+        return Err(ApiError::InvalidField {
+            field: "type".into(),
+            reason: "the contact has not written in the last 24 hours, so WhatsApp only delivers \
+                     templates: send a message of type `template`"
+                .into(),
+        });
+    }
+    let reply_to = match &request.reply_to {
+        Some(id) => Some(provider_id_of(&db, tenant_id, &recipient, id, "reply_to").await?),
+        None => None,
+    };
+    let reaction_to = match request.body.referenced_message() {
+        Some(id) => {
+            Some(provider_id_of(&db, tenant_id, &recipient, id, "reaction.message_id").await?)
+        }
+        None => None,
+    };
+    let to = recipient.address().ok_or_else(|| ApiError::InvalidField {
+        field: "conversation_id".into(),
+        reason: "the contact has no WhatsApp number to send to".into(),
+    })?;
+    let record = channels::find(&db, tenant_id, &recipient.channel_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a conversation's channel is missing"))?;
+    let channel = channels::open_meta(env, record)?;
+    // Built once and stored: every attempt sends exactly this body.
+    let refs = ResolvedRefs {
+        reply_to: reply_to.as_deref(),
+        reaction_to: reaction_to.as_deref(),
+    };
+    let provider_request = send_request(&channel.config, "", &to, &request.body, &refs).body;
+
+    let content = stored_content(&request.body, reaction_to.as_deref());
+    let content_json =
+        serde_json::to_string(&content).map_err(|e| ApiError::internal(e.to_string()))?;
+    let context = reply_to
+        .as_deref()
+        .map(|wamid| serde_json::json!({ "message_id": wamid }).to_string());
+    let new = NewOutbound {
+        tenant_id,
+        recipient: &recipient,
+        kind: content.type_name(),
+        text: content.text(),
+        content: &content_json,
+        preview: &content.preview(),
+        context: context.as_deref(),
+        reply_to_provider_id: reply_to.as_deref(),
+        provider_request: &provider_request,
+        idempotency: key.as_deref().map(|k| (k, hash.as_str())),
+        now,
+    };
+    let Some((message, conversation)) = outbound::insert_queued(&db, &new).await? else {
+        // Another request with this key won the race: answer as its replay.
+        let key = key.as_deref().unwrap_or_default();
+        let record = outbound::idempotency_record(&db, tenant_id, key)
+            .await?
+            .ok_or_else(|| ApiError::internal("the message was not stored"))?;
+        return replay(&db, tenant_id, record, &hash).await;
+    };
+    let mut events = Events::default();
+    events.message_created(&message);
+    events.conversation_updated(&conversation);
+    events.publish(env, tenant_id).await;
+
+    first_attempt(env, tenant_id, message).await
+}
+
+async fn first_attempt(env: &Env, tenant_id: &str, queued: Message) -> ApiResult {
+    let policy = Policy::from_env(env);
+    match sender::attempt(env, &policy, tenant_id, &queued.id).await {
+        Ok(Attempt::Sent(message)) => json(201, &message),
+        Ok(Attempt::Failed {
+            message,
+            code,
+            title,
+        }) => Err(ApiError::ProviderRejected {
+            detail: match code {
+                Some(code) => format!("{title} (provider error {code})"),
+                None => title,
+            },
+            resource: Some((
+                "message",
+                serde_json::to_value(&message).map_err(|e| ApiError::internal(e.to_string()))?,
+            )),
+        }),
+        Ok(Attempt::Retrying | Attempt::NotClaimed) => json(202, &queued),
+        Err(e) => {
+            // The message is stored; only this attempt broke. A job after the attempt's lease
+            // makes sure it is not left queued forever.
+            worker::console_error!("first attempt of {} failed: {e:?}", queued.id);
+            let job = SendJob {
+                tenant_id: tenant_id.to_string(),
+                message_id: queued.id.clone(),
+                reason: None,
+            };
+            let lease_s = (policy.lease_ms / 1000 + 1) as u32;
+            sender::enqueue(env, &job, lease_s).await?;
+            json(202, &queued)
+        }
+    }
+}
+
+fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(key) = req.headers().get("idempotency-key")? else {
+        return Ok(None);
+    };
+    let valid = !key.is_empty()
+        && key.len() <= MAX_IDEMPOTENCY_KEY_CHARS
+        && key.bytes().all(|b| b.is_ascii_graphic());
+    if !valid {
+        return Err(ApiError::BadRequest(format!(
+            "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"
+        )));
+    }
+    Ok(Some(key))
+}
+
+/// The same key and body: the message as it stands now, sent at most once. Another body: 409.
+async fn replay(
+    db: &D1Database,
+    tenant_id: &str,
+    record: IdempotencyRecord,
+    hash: &str,
+) -> ApiResult {
+    if record.request_hash != hash {
+        return Err(ApiError::Conflict(
+            "this Idempotency-Key was already used with a different request body".into(),
+        ));
+    }
+    let message = read::message(db, tenant_id, &record.message_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("an idempotency key names a missing message"))?;
+    let response = json(200, &message)?;
+    let headers = Headers::new();
+    headers.set("content-type", "application/json")?;
+    headers.set("idempotent-replayed", "true")?;
+    Ok(response.with_headers(headers))
+}
+
+async fn recipient(
+    db: &D1Database,
+    tenant_id: &str,
+    target: &SendTarget,
+    now: i64,
+) -> Result<Recipient, ApiError> {
+    match target {
+        SendTarget::Conversation(id) => outbound::recipient_of_conversation(db, tenant_id, id)
+            .await?
+            .ok_or_else(|| ApiError::InvalidField {
+                field: "conversation_id".into(),
+                reason: "no such conversation".into(),
+            }),
+        SendTarget::Phone { channel_id, to } => {
+            if channels::find(db, tenant_id, channel_id).await?.is_none() {
+                return Err(ApiError::InvalidField {
+                    field: "channel_id".into(),
+                    reason: "no such channel".into(),
+                });
+            }
+            outbound::recipient_by_phone(db, tenant_id, channel_id, to, now).await
+        }
+    }
+}
+
+/// The provider's id of one of our messages in the same conversation.
+async fn provider_id_of(
+    db: &D1Database,
+    tenant_id: &str,
+    recipient: &Recipient,
+    message_id: &str,
+    field: &str,
+) -> Result<String, ApiError> {
+    let found = outbound::provider_id_in_conversation(
+        db,
+        tenant_id,
+        &recipient.conversation_id,
+        message_id,
+    )
+    .await?;
+    match found {
+        Some(Some(wamid)) => Ok(wamid),
+        Some(None) => Err(ApiError::InvalidField {
+            field: field.into(),
+            reason: "that message has not been accepted by the provider yet".into(),
+        }),
+        None => Err(ApiError::InvalidField {
+            field: field.into(),
+            reason: "no such message in this conversation".into(),
+        }),
+    }
+}
+
+/// What is stored: the body in the one message model, with a reaction naming the provider's id
+/// of its message, as inbound reactions do.
+fn stored_content(body: &OutboundBody, reaction_to: Option<&str>) -> Content {
+    let mut content = body.to_content();
+    if let (Content::Reaction { message_id, .. }, Some(wamid)) = (&mut content, reaction_to) {
+        *message_id = wamid.to_string();
+    }
+    content
+}

@@ -1,0 +1,245 @@
+//! One attempt to hand a stored message to the provider, shared by the API (the first attempt)
+//! and the queue consumer (the retries): claim it, call the provider, record the outcome,
+//! publish it, and schedule the next attempt or give up into the dead letter queue.
+
+use std::time::Duration;
+
+use ponte_core::providers::meta::{messages_request, parse_send_response, SendOutcome};
+use ponte_core::retry::{backoff_seconds, jitter_unit};
+use ponte_edge::bindings::{
+    SEND_DLQ, SEND_MAX_ATTEMPTS, SEND_QUEUE, SEND_RETRY_BASE_SECONDS, SEND_RETRY_CAP_SECONDS,
+    SEND_TIMEOUT_MS,
+};
+use ponte_edge::now_ms;
+use ponte_edge::problem::ApiError;
+use ponte_edge::provider_http;
+use ponte_edge::realtime::Events;
+use ponte_edge::store::outbound::{self, Claimed};
+use ponte_edge::store::read::Message;
+use ponte_edge::store::{self, channels};
+use serde::{Deserialize, Serialize};
+use worker::{console_warn, Env, MessageBuilder};
+
+/// A queued send, as it travels through the send queue and, with a reason, the dead letter queue.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SendJob {
+    pub tenant_id: String,
+    pub message_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+pub struct Policy {
+    pub max_attempts: i64,
+    pub base_s: u32,
+    pub cap_s: u32,
+    pub timeout: Duration,
+    /// How long one attempt holds the message: longer than the provider timeout, so a slow
+    /// answer is never raced by a retry.
+    pub lease_ms: i64,
+}
+
+impl Policy {
+    pub fn from_env(env: &Env) -> Self {
+        let var = |name: &str, default: u64| {
+            env.var(name)
+                .ok()
+                .and_then(|v| v.to_string().trim().parse::<u64>().ok())
+                .unwrap_or(default)
+        };
+        let timeout_ms = var(SEND_TIMEOUT_MS, 15_000).clamp(100, 60_000);
+        Self {
+            max_attempts: var(SEND_MAX_ATTEMPTS, 6).clamp(1, 20) as i64,
+            base_s: var(SEND_RETRY_BASE_SECONDS, 2).min(3600) as u32,
+            cap_s: var(SEND_RETRY_CAP_SECONDS, 600).min(12 * 3600) as u32,
+            timeout: Duration::from_millis(timeout_ms),
+            lease_ms: timeout_ms as i64 + 15_000,
+        }
+    }
+}
+
+pub enum Attempt {
+    Sent(Message),
+    /// A transient failure; the next attempt is queued after its backoff.
+    Retrying,
+    Failed {
+        message: Message,
+        code: Option<i64>,
+        title: String,
+    },
+    /// Already sent or failed, or another attempt holds it: nothing to do.
+    NotClaimed,
+}
+
+pub async fn attempt(
+    env: &Env,
+    policy: &Policy,
+    tenant_id: &str,
+    message_id: &str,
+) -> Result<Attempt, ApiError> {
+    let db = store::db(env)?;
+    let Some(claimed) =
+        outbound::claim(&db, tenant_id, message_id, now_ms(), policy.lease_ms).await?
+    else {
+        return Ok(Attempt::NotClaimed);
+    };
+    let outcome = call_provider(env, &db, &claimed, policy).await;
+    let now = now_ms();
+    let attempt = match outcome {
+        SendOutcome::Accepted {
+            provider_message_id,
+            wa_id,
+        } => {
+            let message =
+                outbound::accepted(&db, &claimed, &provider_message_id, wa_id.as_deref(), now)
+                    .await?;
+            Attempt::Sent(message)
+        }
+        SendOutcome::Permanent { code, title } => fail(&db, &claimed, code, title, now).await?,
+        SendOutcome::Transient {
+            code,
+            title,
+            retry_after_s,
+        } => {
+            if claimed.send_attempts >= policy.max_attempts {
+                let title = format!("gave up after {} attempts: {title}", claimed.send_attempts);
+                let failed = fail(&db, &claimed, code, title.clone(), now).await?;
+                dead_letter(env, &claimed, &title).await;
+                failed
+            } else {
+                schedule_retry(env, &db, policy, &claimed, retry_after_s, &title, now).await?
+            }
+        }
+    };
+    let mut events = Events::default();
+    match &attempt {
+        Attempt::Sent(message) | Attempt::Failed { message, .. } => events.message_updated(message),
+        Attempt::Retrying | Attempt::NotClaimed => {}
+    }
+    events.publish(env, tenant_id).await;
+    Ok(attempt)
+}
+
+async fn call_provider(
+    env: &Env,
+    db: &worker::D1Database,
+    claimed: &Claimed,
+    policy: &Policy,
+) -> SendOutcome {
+    // A message stored without a request, or on a channel that is gone or unreadable, can never
+    // be sent: failing it beats retrying it forever.
+    let permanent = |title: &str| SendOutcome::Permanent {
+        code: None,
+        title: title.to_string(),
+    };
+    let Some(body) = claimed.provider_request.clone() else {
+        return permanent("the message has no provider request");
+    };
+    let record = match channels::find(db, &claimed.tenant_id, &claimed.channel_id).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return permanent("the channel no longer exists"),
+        Err(e) => {
+            return SendOutcome::Transient {
+                code: None,
+                title: format!("storage: {}", e.detail()),
+                retry_after_s: None,
+            }
+        }
+    };
+    let channel = match channels::open_meta(env, record) {
+        Ok(channel) => channel,
+        Err(e) => {
+            worker::console_error!("opening channel {}: {e:?}", claimed.channel_id);
+            return permanent("the channel's credentials cannot be read");
+        }
+    };
+    let request = messages_request(&channel.config, &channel.secrets.access_token, body);
+    match provider_http::send(&request, policy.timeout).await {
+        Ok(answer) => {
+            parse_send_response(answer.status, answer.retry_after.as_deref(), &answer.body)
+        }
+        Err(no_answer) => SendOutcome::Transient {
+            code: None,
+            title: no_answer.describe(),
+            retry_after_s: None,
+        },
+    }
+}
+
+async fn fail(
+    db: &worker::D1Database,
+    claimed: &Claimed,
+    code: Option<i64>,
+    title: String,
+    now: i64,
+) -> Result<Attempt, ApiError> {
+    let message = outbound::failed(db, &claimed.tenant_id, &claimed.id, code, &title, now).await?;
+    Ok(Attempt::Failed {
+        message,
+        code,
+        title,
+    })
+}
+
+async fn schedule_retry(
+    env: &Env,
+    db: &worker::D1Database,
+    policy: &Policy,
+    claimed: &Claimed,
+    retry_after_s: Option<u32>,
+    title: &str,
+    now: i64,
+) -> Result<Attempt, ApiError> {
+    let backoff = backoff_seconds(
+        claimed.send_attempts as u32,
+        policy.base_s,
+        policy.cap_s,
+        jitter_unit(),
+    );
+    // The provider's own Retry-After wins when it asks for longer, within our cap.
+    let delay_s = retry_after_s.map_or(backoff, |asked| asked.min(policy.cap_s).max(backoff));
+    console_warn!(
+        "send {} attempt {} failed ({title}); retrying in {delay_s}s",
+        claimed.id,
+        claimed.send_attempts
+    );
+    outbound::release(db, &claimed.tenant_id, &claimed.id).await?;
+    let job = SendJob {
+        tenant_id: claimed.tenant_id.clone(),
+        message_id: claimed.id.clone(),
+        reason: None,
+    };
+    if let Err(e) = enqueue(env, &job, delay_s).await {
+        // Without a queued retry the message would sit in `queued` forever: fail it instead.
+        worker::console_error!("could not queue a retry of {}: {e:?}", claimed.id);
+        let title = format!("could not schedule a retry after: {title}");
+        return fail(db, claimed, None, title, now).await;
+    }
+    Ok(Attempt::Retrying)
+}
+
+pub async fn enqueue(env: &Env, job: &SendJob, delay_s: u32) -> Result<(), ApiError> {
+    let queue = env
+        .queue(SEND_QUEUE)
+        .map_err(|_| ApiError::internal(format!("binding {SEND_QUEUE} is missing")))?;
+    queue
+        .send(MessageBuilder::new(job).delay_seconds(delay_s).build())
+        .await?;
+    Ok(())
+}
+
+async fn dead_letter(env: &Env, claimed: &Claimed, reason: &str) {
+    let job = SendJob {
+        tenant_id: claimed.tenant_id.clone(),
+        message_id: claimed.id.clone(),
+        reason: Some(reason.to_string()),
+    };
+    let sent = match env.queue(SEND_DLQ) {
+        Ok(queue) => queue.send(&job).await.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("binding {SEND_DLQ} is missing")),
+    };
+    // The message is already `failed` and published; the dead letter is the operator's record.
+    if let Err(e) = sent {
+        worker::console_error!("could not dead-letter {}: {e}", claimed.id);
+    }
+}

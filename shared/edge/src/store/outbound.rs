@@ -1,0 +1,406 @@
+//! Messages sent from the API: who they go to, their idempotency keys, and the send's life as
+//! rows: stored `queued` before the provider is called, claimed by one sender at a time, then
+//! `sent` with the provider's id or `failed` with its reason.
+
+use ponte_core::identity::PhoneNumber;
+use ponte_core::ids::new_id;
+use ponte_core::status::DeliveryStatus;
+use serde::Deserialize;
+use worker::D1Database;
+
+use super::inbound::{contact_statements, Target};
+use super::read::{
+    conversations_of, messages_of, Conversation, Message, CONVERSATION_COLUMNS, MESSAGE_COLUMNS,
+};
+use super::{int, opt_int, opt_text, text};
+use crate::problem::ApiError;
+
+/// Where a message goes: a conversation, and how the provider addresses its contact.
+#[derive(Debug, Deserialize)]
+pub struct Recipient {
+    pub conversation_id: String,
+    pub channel_id: String,
+    pub contact_id: String,
+    pub last_inbound_at: Option<i64>,
+    pub phone_e164: Option<String>,
+    /// The provider's own id for the contact, once known (Meta's canonical `wa_id`).
+    pub wa_id: Option<String>,
+}
+
+impl Recipient {
+    /// Meta's `to`: its canonical wa_id when we have it, else the phone's digits.
+    pub fn address(&self) -> Option<String> {
+        self.wa_id.clone().or_else(|| {
+            self.phone_e164
+                .as_deref()
+                .map(|p| p.trim_start_matches('+').to_string())
+        })
+    }
+}
+
+macro_rules! recipient_select {
+    () => {
+        "SELECT c.id AS conversation_id, c.channel_id, c.contact_id, c.last_inbound_at, ct.phone_e164, \
+         (SELECT substr(i.identity, 4) FROM contact_identities i WHERE i.contact_id = c.contact_id \
+          AND i.tenant_id = c.tenant_id AND i.identity LIKE 'wa:%' ORDER BY i.created_at DESC LIMIT 1) AS wa_id \
+         FROM conversations c JOIN contacts ct ON ct.id = c.contact_id "
+    };
+}
+
+pub async fn recipient_of_conversation(
+    db: &D1Database,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> Result<Option<Recipient>, ApiError> {
+    Ok(db
+        .prepare(concat!(
+            recipient_select!(),
+            "WHERE c.tenant_id = ?1 AND c.id = ?2"
+        ))
+        .bind(&[text(tenant_id), text(conversation_id)])?
+        .first(None)
+        .await?)
+}
+
+/// The conversation with `phone` on the channel, created with its contact when new. The phone
+/// is keyed in canonical form, so a Brazilian number written with or without the ninth digit
+/// finds the same contact as an inbound message from it.
+pub async fn recipient_by_phone(
+    db: &D1Database,
+    tenant_id: &str,
+    channel_id: &str,
+    phone: &PhoneNumber,
+    now: i64,
+) -> Result<Recipient, ApiError> {
+    let canonical = phone.canonical().e164();
+    let ids = serde_json::to_string(&[format!("phone:{canonical}")])
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let target = Target {
+        tenant_id,
+        channel_id,
+        received_at: now,
+    };
+    let mut statements = contact_statements(db, &target, &ids, None, Some(&canonical))?;
+    statements.push(
+        db.prepare(concat!(
+            recipient_select!(),
+            "WHERE c.tenant_id = ?1 AND c.channel_id = ?2 AND c.contact_id = \
+             (SELECT contact_id FROM contact_identities WHERE tenant_id = ?1 AND identity IN \
+             (SELECT value FROM json_each(?3)) LIMIT 1)"
+        ))
+        .bind(&[text(tenant_id), text(channel_id), text(&ids)])?,
+    );
+    let results = db.batch(statements).await?;
+    let rows: Vec<Recipient> = results
+        .last()
+        .ok_or_else(|| ApiError::internal("empty batch result"))?
+        .results()?;
+    rows.into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal("the conversation was not created"))
+}
+
+/// The provider's id of one of our messages in a conversation: `None` when there is no such
+/// message, `Some(None)` when it exists but the provider has not accepted it yet.
+pub async fn provider_id_in_conversation(
+    db: &D1Database,
+    tenant_id: &str,
+    conversation_id: &str,
+    message_id: &str,
+) -> Result<Option<Option<String>>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        provider_message_id: Option<String>,
+    }
+    let row: Option<Row> = db
+        .prepare(
+            "SELECT provider_message_id FROM messages WHERE id = ?1 AND tenant_id = ?2 AND conversation_id = ?3",
+        )
+        .bind(&[text(message_id), text(tenant_id), text(conversation_id)])?
+        .first(None)
+        .await?;
+    Ok(row.map(|r| r.provider_message_id))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IdempotencyRecord {
+    pub request_hash: String,
+    pub message_id: String,
+}
+
+pub async fn idempotency_record(
+    db: &D1Database,
+    tenant_id: &str,
+    key: &str,
+) -> Result<Option<IdempotencyRecord>, ApiError> {
+    Ok(db
+        .prepare("SELECT request_hash, message_id FROM idempotency_keys WHERE tenant_id = ?1 AND key = ?2")
+        .bind(&[text(tenant_id), text(key)])?
+        .first(None)
+        .await?)
+}
+
+/// A message about to be sent, as stored before the provider hears of it.
+pub struct NewOutbound<'a> {
+    pub tenant_id: &'a str,
+    pub recipient: &'a Recipient,
+    pub kind: &'a str,
+    pub text: Option<&'a str>,
+    pub content: &'a str,
+    pub preview: &'a str,
+    pub context: Option<&'a str>,
+    pub reply_to_provider_id: Option<&'a str>,
+    /// The provider request body (never its credentials), replayed as is by every attempt.
+    pub provider_request: &'a str,
+    pub idempotency: Option<(&'a str, &'a str)>,
+    pub now: i64,
+}
+
+const INSERT_IDEMPOTENCY_KEY: &str =
+    "INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, key) DO NOTHING";
+
+/// Inserted only if this request owns its idempotency key (`?13`), so two racing requests with
+/// one key store one message.
+const INSERT_QUEUED: &str = "INSERT INTO messages (id, tenant_id, channel_id, conversation_id, direction, type, text, \
+     content, preview, context, reply_to_provider_id, provider_ts, received_at, status, status_rank, status_at, \
+     provider_request) SELECT ?1, ?2, ?3, ?4, 'outbound', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, 'queued', 0, ?11, ?12 \
+     WHERE ?13 IS NULL OR EXISTS (SELECT 1 FROM idempotency_keys WHERE tenant_id = ?2 AND key = ?13 AND message_id = ?1)";
+
+/// Stores the message as `queued`. `None` means another request holds the idempotency key.
+pub async fn insert_queued(
+    db: &D1Database,
+    m: &NewOutbound<'_>,
+) -> Result<Option<(Message, Conversation)>, ApiError> {
+    let id = new_id("msg");
+    let mut statements = Vec::with_capacity(4);
+    if let Some((key, hash)) = m.idempotency {
+        statements.push(db.prepare(INSERT_IDEMPOTENCY_KEY).bind(&[
+            text(m.tenant_id),
+            text(key),
+            text(hash),
+            text(&id),
+            int(m.now),
+        ])?);
+    }
+    statements.push(db.prepare(INSERT_QUEUED).bind(&[
+        text(&id),
+        text(m.tenant_id),
+        text(&m.recipient.channel_id),
+        text(&m.recipient.conversation_id),
+        text(m.kind),
+        opt_text(m.text),
+        text(m.content),
+        text(m.preview),
+        opt_text(m.context),
+        opt_text(m.reply_to_provider_id),
+        int(m.now),
+        text(m.provider_request),
+        opt_text(m.idempotency.map(|(key, _)| key)),
+    ])?);
+    statements.push(
+        db.prepare(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND tenant_id = ?2"
+        ))
+        .bind(&[text(&id), text(m.tenant_id)])?,
+    );
+    statements.push(
+        db.prepare(format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
+             WHERE c.id = ?1 AND c.tenant_id = ?2"
+        ))
+        .bind(&[text(&m.recipient.conversation_id), text(m.tenant_id)])?,
+    );
+    let results = db.batch(statements).await?;
+    let n = results.len();
+    let (Some(message_rows), Some(conversation_rows)) = (results.get(n - 2), results.get(n - 1))
+    else {
+        return Err(ApiError::internal(
+            "batch returned fewer results than statements",
+        ));
+    };
+    let message = messages_of(message_rows)?.pop();
+    let conversation = conversations_of(conversation_rows)?.pop();
+    Ok(message.zip(conversation))
+}
+
+/// A message one sender may now send: the claim holds until `claimed_until`.
+#[derive(Debug, Deserialize)]
+pub struct Claimed {
+    pub id: String,
+    pub tenant_id: String,
+    pub channel_id: String,
+    pub conversation_id: String,
+    pub provider_request: Option<String>,
+    pub send_attempts: i64,
+}
+
+/// Takes the message for one attempt if it is still queued and nobody else holds it. This is
+/// what keeps a retry of ours from sending twice.
+pub async fn claim(
+    db: &D1Database,
+    tenant_id: &str,
+    message_id: &str,
+    now: i64,
+    lease_ms: i64,
+) -> Result<Option<Claimed>, ApiError> {
+    Ok(db
+        .prepare(
+            "UPDATE messages SET send_attempts = send_attempts + 1, send_claimed_until = ?3 \
+             WHERE id = ?1 AND tenant_id = ?2 AND status = 'queued' \
+             AND (send_claimed_until IS NULL OR send_claimed_until < ?4) \
+             RETURNING id, tenant_id, channel_id, conversation_id, provider_request, send_attempts",
+        )
+        .bind(&[
+            text(message_id),
+            text(tenant_id),
+            int(now + lease_ms),
+            int(now),
+        ])?
+        .first(None)
+        .await?)
+}
+
+/// Lets the next attempt claim the message.
+pub async fn release(db: &D1Database, tenant_id: &str, message_id: &str) -> Result<(), ApiError> {
+    db.prepare("UPDATE messages SET send_claimed_until = NULL WHERE id = ?1 AND tenant_id = ?2")
+        .bind(&[text(message_id), text(tenant_id)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+async fn then_read(
+    db: &D1Database,
+    tenant_id: &str,
+    message_id: &str,
+    mut statements: Vec<worker::D1PreparedStatement>,
+) -> Result<Message, ApiError> {
+    statements.push(
+        db.prepare(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND tenant_id = ?2"
+        ))
+        .bind(&[text(message_id), text(tenant_id)])?,
+    );
+    let results = db.batch(statements).await?;
+    let last = results
+        .last()
+        .ok_or_else(|| ApiError::internal("empty batch result"))?;
+    messages_of(last)?
+        .pop()
+        .ok_or_else(|| ApiError::internal(format!("message {message_id} vanished")))
+}
+
+/// Records the provider's acceptance. A status webhook that beat this answer is applied by the
+/// `messages_apply_pending_statuses_on_accept` trigger, and `sent` never lowers it.
+pub async fn accepted(
+    db: &D1Database,
+    claimed: &Claimed,
+    provider_message_id: &str,
+    wa_id: Option<&str>,
+    now: i64,
+) -> Result<Message, ApiError> {
+    let sent = DeliveryStatus::Sent;
+    let mut statements = vec![db
+        .prepare(
+            "UPDATE messages SET provider_message_id = ?3, send_claimed_until = NULL, \
+             status = CASE WHEN status_rank < ?5 THEN ?4 ELSE status END, \
+             status_at = CASE WHEN status_rank < ?5 THEN ?6 ELSE status_at END, \
+             status_rank = MAX(status_rank, ?5) WHERE id = ?1 AND tenant_id = ?2",
+        )
+        .bind(&[
+            text(&claimed.id),
+            text(&claimed.tenant_id),
+            text(provider_message_id),
+            text(sent.as_str()),
+            int(sent.rank()),
+            int(now),
+        ])?];
+    if let Some(wa_id) = wa_id.filter(|w| !w.is_empty()) {
+        // Meta's canonical id for the contact; it already belonging to someone is fine.
+        statements.push(
+            db.prepare(
+                "INSERT INTO contact_identities (tenant_id, identity, contact_id, created_at) \
+                 SELECT ?1, ?2, contact_id, ?3 FROM conversations WHERE id = ?4 AND tenant_id = ?1 \
+                 ON CONFLICT (tenant_id, identity) DO NOTHING",
+            )
+            .bind(&[
+                text(&claimed.tenant_id),
+                text(&format!("wa:{wa_id}")),
+                int(now),
+                text(&claimed.conversation_id),
+            ])?,
+        );
+    }
+    then_read(db, &claimed.tenant_id, &claimed.id, statements).await
+}
+
+pub async fn failed(
+    db: &D1Database,
+    tenant_id: &str,
+    message_id: &str,
+    code: Option<i64>,
+    title: &str,
+    now: i64,
+) -> Result<Message, ApiError> {
+    let failed = DeliveryStatus::Failed;
+    let statement = db
+        .prepare(
+            "UPDATE messages SET status = ?3, status_rank = ?4, status_at = ?5, error_code = ?6, \
+             error_title = ?7, send_claimed_until = NULL WHERE id = ?1 AND tenant_id = ?2 AND status_rank < ?4",
+        )
+        .bind(&[
+            text(message_id),
+            text(tenant_id),
+            text(failed.as_str()),
+            int(failed.rank()),
+            int(now),
+            opt_int(code),
+            text(title),
+        ])?;
+    then_read(db, tenant_id, message_id, vec![statement]).await
+}
+
+pub async fn record_dead_letter(
+    db: &D1Database,
+    tenant_id: &str,
+    message_id: &str,
+    attempts: i64,
+    reason: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    db.prepare(
+        "INSERT INTO dead_letters (tenant_id, message_id, attempts, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(&[text(tenant_id), text(message_id), int(attempts), text(reason), int(now)])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, serde::Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub seq: i64,
+    pub message_id: String,
+    pub attempts: i64,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+/// Newest first; `before` continues after a seq.
+pub async fn dead_letters(
+    db: &D1Database,
+    tenant_id: &str,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<DeadLetter>, ApiError> {
+    Ok(db
+        .prepare(
+            "SELECT seq, message_id, attempts, reason, created_at FROM dead_letters WHERE tenant_id = ?1 \
+             AND (?2 IS NULL OR seq < ?2) ORDER BY seq DESC LIMIT ?3",
+        )
+        .bind(&[text(tenant_id), opt_int(before), int(i64::from(limit) + 1)])?
+        .all()
+        .await?
+        .results()?)
+}

@@ -1,0 +1,139 @@
+// A local stand-in for the WhatsApp Cloud API (Graph API) on 127.0.0.1: it checks what Meta
+// checks (bearer token, the phone number id in the path, the documented JSON body) and answers
+// as Meta does, including its error envelope. Tests script failures per recipient.
+import { createServer } from "node:http";
+
+export const GRAPH_VERSION = "v23.0";
+const SEND_TYPES = ["text", "image", "audio", "video", "document", "location", "reaction", "template", "sticker", "contacts", "interactive"];
+
+const metaError = (status, code, message, extra = {}) => ({
+  status,
+  body: { error: { message, type: "OAuthException", code, fbtrace_id: "AbCdEfGhIjK", ...extra } },
+});
+
+export async function startGraph() {
+  const tokens = new Map(); // phone_number_id → access token
+  const scripts = new Map(); // recipient → [response, …] answered before the default success
+  const waIds = new Map(); // recipient → the wa_id Meta reports for it
+  const calls = [];
+  const waiters = [];
+  let counter = 0;
+
+  function answer(req, raw) {
+    const match = req.url.match(new RegExp(`^/${GRAPH_VERSION}/([^/?]+)/messages$`));
+    if (req.method !== "POST" || !match) return metaError(400, 100, "Unsupported request - method type: get");
+    const phoneNumberId = match[1];
+    const expected = tokens.get(phoneNumberId);
+    if (!expected) return metaError(400, 100, `Unsupported post request. Object with ID '${phoneNumberId}' does not exist`);
+    if (req.headers.authorization !== `Bearer ${expected}`) {
+      return metaError(401, 190, "Invalid OAuth access token - Cannot parse access token");
+    }
+    if (!String(req.headers["content-type"]).startsWith("application/json")) {
+      return metaError(400, 100, "(#100) The parameter messaging_product is required.");
+    }
+    let body;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return metaError(400, 100, "(#100) Invalid JSON");
+    }
+    if (body.messaging_product !== "whatsapp") return metaError(400, 100, "(#100) The parameter messaging_product is required.");
+    if (body.status === "read") {
+      if (typeof body.message_id !== "string" || !body.message_id.startsWith("wamid.")) {
+        return metaError(400, 131009, "(#131009) Parameter value is not valid");
+      }
+      return scripted(body.message_id) ?? { status: 200, body: { success: true } };
+    }
+    if (typeof body.to !== "string" || !/^\d{8,15}$/.test(body.to)) return metaError(400, 100, "(#100) Invalid parameter: to");
+    if (!SEND_TYPES.includes(body.type) || typeof body[body.type] !== "object") {
+      return metaError(400, 100, `(#100) Param ${body.type} is required`);
+    }
+    const scriptedAnswer = scripted(body.to);
+    if (scriptedAnswer) return scriptedAnswer;
+    counter += 1;
+    return {
+      status: 200,
+      body: {
+        messaging_product: "whatsapp",
+        contacts: [{ input: body.to, wa_id: waIds.get(body.to) ?? body.to }],
+        messages: [{ id: `wamid.EMU${String(counter).padStart(6, "0")}${Math.random().toString(36).slice(2, 8)}`, message_status: "accepted" }],
+      },
+    };
+  }
+
+  function scripted(key) {
+    const queue = scripts.get(key);
+    if (!queue?.length) return null;
+    return queue.shift();
+  }
+
+  const server = createServer((req, res) => {
+    let raw = "";
+    req.on("data", (d) => (raw += d));
+    req.on("end", () => {
+      const { status, body, headers = {} } = answer(req, raw);
+      let parsed = null;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {}
+      calls.push({ method: req.method, path: req.url, authorization: req.headers.authorization, body: parsed, status, at: Date.now() });
+      for (const w of [...waiters]) w();
+      const text = typeof body === "string" ? body : JSON.stringify(body);
+      res.writeHead(status, { "content-type": typeof body === "string" ? "text/html" : "application/json", ...headers });
+      res.end(text);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  return {
+    baseUrl: `http://127.0.0.1:${port}/${GRAPH_VERSION}`,
+    calls,
+    /** Accept `token` for this phone number id. */
+    register(phoneNumberId, token) {
+      tokens.set(phoneNumberId, token);
+    },
+    /** The next answers for sends to `to` (or read receipts of a wamid), before success resumes. */
+    script(to, ...responses) {
+      scripts.set(to, [...(scripts.get(to) ?? []), ...responses]);
+    },
+    /** Meta's canonical id for a number, e.g. a Brazilian mobile without its ninth digit. */
+    waIdFor(to, waId) {
+      waIds.set(to, waId);
+    },
+    callsTo(to) {
+      return calls.filter((c) => c.body?.to === to);
+    },
+    /** Resolves when `count` calls match `pred`. */
+    waitFor(pred, count = 1, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const matching = calls.filter(pred);
+          if (matching.length >= count) {
+            waiters.splice(waiters.indexOf(check), 1);
+            clearTimeout(timer);
+            resolve(matching);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(check), 1);
+          reject(new Error(`emulator: ${calls.filter(pred).length}/${count} matching calls after ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(check);
+        check();
+      });
+    },
+    stop: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+export const answers = {
+  rateLimited: (retryAfter = "1") => ({
+    ...metaError(429, 130429, "(#130429) Rate limit hit", { error_data: { details: "Cloud API message throughput has been reached." } }),
+    headers: { "retry-after": retryAfter },
+  }),
+  serverError: () => ({ status: 500, body: "<html><body>Internal Server Error</body></html>" }),
+  reengagement: () => metaError(400, 131047, "Re-engagement message", {
+    error_data: { details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number." },
+  }),
+  badToken: () => metaError(401, 190, "Error validating access token: Session has expired on Sunday, 22-Nov-26.", { error_subcode: 463 }),
+};
