@@ -49,9 +49,10 @@ export async function startGraph() {
       return metaError(400, 100, `(#100) Param ${body.type} is required`);
     }
     const scriptedAnswer = scripted(body.to);
-    if (scriptedAnswer) return scriptedAnswer;
+    if (scriptedAnswer?.status) return scriptedAnswer;
     counter += 1;
     return {
+      delayMs: scriptedAnswer?.delayMs ?? 0,
       status: 200,
       body: {
         messaging_product: "whatsapp",
@@ -71,7 +72,7 @@ export async function startGraph() {
     let raw = "";
     req.on("data", (d) => (raw += d));
     req.on("end", () => {
-      const { status, body, headers = {} } = answer(req, raw);
+      const { status, body, headers = {}, delayMs = 0 } = answer(req, raw);
       let parsed = null;
       try {
         parsed = JSON.parse(raw);
@@ -79,8 +80,10 @@ export async function startGraph() {
       calls.push({ method: req.method, path: req.url, authorization: req.headers.authorization, body: parsed, status, at: Date.now() });
       for (const w of [...waiters]) w();
       const text = typeof body === "string" ? body : JSON.stringify(body);
-      res.writeHead(status, { "content-type": typeof body === "string" ? "text/html" : "application/json", ...headers });
-      res.end(text);
+      setTimeout(() => {
+        res.writeHead(status, { "content-type": typeof body === "string" ? "text/html" : "application/json", ...headers });
+        res.end(text);
+      }, delayMs);
     });
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -135,5 +138,7 @@ export const answers = {
   reengagement: () => metaError(400, 131047, "Re-engagement message", {
     error_data: { details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number." },
   }),
+  /** Accepts the message, but answers only after `ms`: slower than the sender waits. */
+  slow: (ms) => ({ delayMs: ms }),
   badToken: () => metaError(401, 190, "Error validating access token: Session has expired on Sunday, 22-Nov-26.", { error_subcode: 463 }),
 };

@@ -16,7 +16,7 @@ let phoneIds = 0;
 before(async () => {
   graph = await startGraph();
   // A short backoff keeps the retry tests quick; the policy is the production one.
-  ponte = await startPonte({ vars: { SEND_MAX_ATTEMPTS: MAX_ATTEMPTS, SEND_RETRY_BASE_SECONDS: 1 } });
+  ponte = await startPonte({ vars: { SEND_MAX_ATTEMPTS: MAX_ATTEMPTS, SEND_RETRY_BASE_SECONDS: 1, SEND_TIMEOUT_MS: 1500 } });
 });
 after(async () => {
   ponte?.stop();
@@ -24,12 +24,12 @@ after(async () => {
 });
 
 /** A tenant whose channel talks to the emulator, with a contact who has just written. */
-async function setup({ from = "5511987654321", writtenAgoMs = 60_000 } = {}) {
+async function setup({ from = "5511987654321", writtenAgoMs = 60_000, graphBaseUrl = graph.baseUrl } = {}) {
   const tenant = await createTenant(ponte);
   const phoneNumberId = `1002003000${String(++phoneIds).padStart(5, "0")}`;
   const accessToken = `EAAG-${phoneNumberId}`;
   graph.register(phoneNumberId, accessToken);
-  const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId, accessToken, graphBaseUrl: graph.baseUrl });
+  const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId, accessToken, graphBaseUrl });
   const inboundId = `wamid.IN${phoneNumberId}`;
   const res = await postWebhook(ponte, channel, metaText({ from, id: inboundId, ts: Date.now() - writtenAgoMs, phoneNumberId }));
   assert.equal(res.status, 200, res.text);
@@ -139,6 +139,31 @@ describe("retries", () => {
     // Nothing more is attempted once failed.
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(graph.callsTo("5511900000500").length, MAX_ATTEMPTS);
+    socket.close();
+  });
+
+  test("a provider that does not answer in time is retried", async () => {
+    const s = await setup({ from: "5511900000408" });
+    graph.script("5511900000408", answers.slow(3000));
+    const socket = await openSocket(ponte, { token: s.key });
+    const res = await send(s.key, text(s.conversation, "Devagar"));
+    assert.equal(res.status, 202, res.text);
+    await socket.next((f) => f.type === "message.updated" && f.message.status === "sent", 20_000);
+    assert.equal(graph.callsTo("5511900000408").length, 2);
+    assert.deepEqual(statusesOf(socket, res.json.id), ["queued", "sent"]);
+    socket.close();
+  });
+
+  test("an unreachable provider is retried, then fails with a network reason", async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const closed = await startGraph();
+    await closed.stop();
+    const s = await setup({ from: "5511900000503", graphBaseUrl: closed.baseUrl });
+    const socket = await openSocket(ponte, { token: s.key });
+    const res = await send(s.key, text(s.conversation, "Ninguém"));
+    assert.equal(res.status, 202, res.text);
+    const failed = await socket.next((f) => f.type === "message.updated" && f.message.status === "failed", 30_000);
+    assert.match(failed.message.error.title, /could not reach the provider/);
     socket.close();
   });
 
