@@ -1,10 +1,16 @@
 // Seeds the demo tenant and Meta channel (idempotently: the ids live in .wrangler/demo.json next
-// to the local state) and prints how to talk to the running system.
+// to the local state), runs the local Graph API emulator that plays WhatsApp for it (sends are
+// accepted and answered with sent → delivered → read webhooks), and prints how to talk to the
+// running system. Stays up as long as `npm start` does.
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { startGraph } from "../tools/graph-emulator.mjs";
 
-const [base, stateFile] = process.argv.slice(2);
+const [base, stateFile, graphPort] = process.argv.slice(2);
 const operatorKey = process.env.PONTE_OPERATOR_KEY;
+const PHONE_NUMBER_ID = "100000000000001";
+const ACCESS_TOKEN = "demo-access-token";
+const graph = await startGraph({ port: Number(graphPort) });
 
 async function waitForHealth() {
   for (let i = 0; i < 240; i++) {
@@ -33,7 +39,7 @@ async function seed() {
     try {
       const channels = await api("/v1/channels", demo.apiKey);
       const channel = channels.data.find((c) => c.id === demo.channelId);
-      if (channel) return { ...demo, webhookUrl: channel.webhook_url };
+      if (channel?.config.graph_base_url === graph.baseUrl) return { ...demo, webhookUrl: channel.webhook_url };
     } catch {}
   }
   const tenant = await api("/v1/tenants", operatorKey, { name: "Demo" });
@@ -41,8 +47,8 @@ async function seed() {
   const channel = await api("/v1/channels", tenant.api_key, {
     provider: "meta",
     name: "Demo WhatsApp",
-    config: { phone_number_id: "100000000000001" },
-    secrets: { access_token: "demo-access-token", app_secret: appSecret, verify_token: "demo-verify-token" },
+    config: { phone_number_id: PHONE_NUMBER_ID, graph_base_url: graph.baseUrl },
+    secrets: { access_token: ACCESS_TOKEN, app_secret: appSecret, verify_token: "demo-verify-token" },
   });
   const demo = { tenantId: tenant.id, apiKey: tenant.api_key, channelId: channel.id, appSecret };
   writeFileSync(stateFile, JSON.stringify(demo, null, 2));
@@ -51,13 +57,15 @@ async function seed() {
 
 await waitForHealth();
 const demo = await seed();
+graph.register(PHONE_NUMBER_ID, ACCESS_TOKEN);
+graph.followWithStatuses(PHONE_NUMBER_ID, demo.webhookUrl, demo.appSecret);
 const body = JSON.stringify({
   object: "whatsapp_business_account",
   entry: [{ id: "1", changes: [{ field: "messages", value: {
     messaging_product: "whatsapp",
     metadata: { display_phone_number: "15550000001", phone_number_id: "100000000000001" },
     contacts: [{ profile: { name: "Ana Souza" }, wa_id: "5511987654321" }],
-    messages: [{ from: "5511987654321", id: "wamid.DEMO1", timestamp: "1767225600", type: "text",
+    messages: [{ from: "5511987654321", id: `wamid.DEMO${Date.now()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: "text",
                  text: { body: "Olá! Is my order on its way?" } }],
   } }] }],
 });
@@ -78,4 +86,11 @@ curl -s -X POST '${demo.webhookUrl}' \\
   --data '${body}'
 
 curl -s '${base}/v1/conversations' -H 'authorization: Bearer ${demo.apiKey}'
+
+Answer it (the local Graph API emulator at ${graph.baseUrl} plays WhatsApp and sends the
+statuses back), and watch every change live on ws://${base.replace(/^https?:\/\//, "")}/v1/realtime?access_token=<key>:
+
+curl -s -X POST '${base}/v1/messages' -H 'authorization: Bearer ${demo.apiKey}' \\
+  -H 'content-type: application/json' \\
+  --data '{"channel_id":"${demo.channelId}","to":"+5511987654321","type":"text","text":{"body":"Sim, saiu para entrega!"}}'
 `);

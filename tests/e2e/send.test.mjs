@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import {
   call, createMetaChannel, createTenant, openSocket, postWebhook, startPonte,
 } from "./harness.mjs";
-import { answers, startGraph } from "./graph-emulator.mjs";
+import { answers, startGraph } from "../../tools/graph-emulator.mjs";
 import { metaStatus, metaText } from "./meta-payloads.mjs";
 
 const MAX_ATTEMPTS = 3;
@@ -73,6 +73,17 @@ describe("a text send", () => {
     assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "events are numbered in the order they arrive");
     const stored = await call(ponte, "GET", `/v1/messages/${res.json.id}`, { key: s.key });
     assert.equal(stored.json.status, "read");
+    socket.close();
+  });
+
+  test("the emulator can play the phone: it answers a send with signed status webhooks (as `npm start` uses it)", async () => {
+    const s = await setup({ from: "5511900000911" });
+    graph.followWithStatuses(s.phoneNumberId, `${ponte.base}${s.channel.path}`, s.channel.appSecret);
+    const socket = await openSocket(ponte, { token: s.key });
+    const res = await send(s.key, text(s.conversation, "Loop completo"));
+    assert.equal(res.status, 201, res.text);
+    await socket.next((f) => f.type === "message.updated" && f.message.status === "read", 10_000);
+    assert.deepEqual(statusesOf(socket, res.json.id), ["queued", "sent", "delivered", "read"]);
     socket.close();
   });
 

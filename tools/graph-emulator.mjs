@@ -1,6 +1,9 @@
 // A local stand-in for the WhatsApp Cloud API (Graph API) on 127.0.0.1: it checks what Meta
 // checks (bearer token, the phone number id in the path, the documented JSON body) and answers
-// as Meta does, including its error envelope. Tests script failures per recipient.
+// as Meta does, including its error envelope. Tests script failures per recipient; `npm start`
+// uses it as the embedded default provider and lets it play the phone too, sending the
+// sent → delivered → read statuses back to the channel's webhook, signed like Meta.
+import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 
 export const GRAPH_VERSION = "v23.0";
@@ -11,8 +14,9 @@ const metaError = (status, code, message, extra = {}) => ({
   body: { error: { message, type: "OAuthException", code, fbtrace_id: "AbCdEfGhIjK", ...extra } },
 });
 
-export async function startGraph() {
+export async function startGraph({ port = 0 } = {}) {
   const tokens = new Map(); // phone_number_id → access token
+  const followers = new Map(); // phone_number_id → { webhookUrl, appSecret } for status webhooks
   const scripts = new Map(); // recipient → [response, …] answered before the default success
   const waIds = new Map(); // recipient → the wa_id Meta reports for it
   const calls = [];
@@ -51,15 +55,38 @@ export async function startGraph() {
     const scriptedAnswer = scripted(body.to);
     if (scriptedAnswer?.status) return scriptedAnswer;
     counter += 1;
+    const wamid = `wamid.EMU${String(counter).padStart(6, "0")}${Math.random().toString(36).slice(2, 8)}`;
+    followWithStatuses(phoneNumberId, wamid, body.to);
     return {
       delayMs: scriptedAnswer?.delayMs ?? 0,
       status: 200,
       body: {
         messaging_product: "whatsapp",
         contacts: [{ input: body.to, wa_id: waIds.get(body.to) ?? body.to }],
-        messages: [{ id: `wamid.EMU${String(counter).padStart(6, "0")}${Math.random().toString(36).slice(2, 8)}`, message_status: "accepted" }],
+        messages: [{ id: wamid, message_status: "accepted" }],
       },
     };
+  }
+
+  function followWithStatuses(phoneNumberId, wamid, to) {
+    const follower = followers.get(phoneNumberId);
+    if (!follower) return;
+    ["sent", "delivered", "read"].forEach((status, i) => {
+      setTimeout(() => {
+        const raw = JSON.stringify({
+          object: "whatsapp_business_account",
+          entry: [{ id: "0", changes: [{ field: "messages", value: {
+            messaging_product: "whatsapp",
+            metadata: { display_phone_number: "15550000001", phone_number_id: phoneNumberId },
+            statuses: [{ id: wamid, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: to }],
+          } }] }],
+        });
+        const signature = `sha256=${createHmac("sha256", follower.appSecret).update(raw).digest("hex")}`;
+        fetch(follower.webhookUrl, {
+          method: "POST", headers: { "content-type": "application/json", "x-hub-signature-256": signature }, body: raw,
+        }).catch(() => {});
+      }, 400 * (i + 1));
+    });
   }
 
   function scripted(key) {
@@ -86,14 +113,21 @@ export async function startGraph() {
       }, delayMs);
     });
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const bound = server.address().port;
   return {
-    baseUrl: `http://127.0.0.1:${port}/${GRAPH_VERSION}`,
+    baseUrl: `http://127.0.0.1:${bound}/${GRAPH_VERSION}`,
     calls,
     /** Accept `token` for this phone number id. */
     register(phoneNumberId, token) {
       tokens.set(phoneNumberId, token);
+    },
+    /** After each accepted send, post sent, delivered and read to the channel's webhook. */
+    followWithStatuses(phoneNumberId, webhookUrl, appSecret) {
+      followers.set(phoneNumberId, { webhookUrl, appSecret });
     },
     /** The next answers for sends to `to` (or read receipts of a wamid), before success resumes. */
     script(to, ...responses) {
