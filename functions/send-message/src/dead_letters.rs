@@ -3,7 +3,7 @@
 use ponte_edge::auth::Principal;
 use ponte_edge::http::{limit_param, page, query_pairs, query_param, ApiResult};
 use ponte_edge::problem::ApiError;
-use ponte_edge::store::{self, outbound};
+use ponte_edge::store::{self, dead_letters};
 use worker::{Env, Request};
 
 pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult {
@@ -17,7 +17,6 @@ pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult 
         ),
         None => None,
     };
-    let rows =
-        outbound::dead_letters(&store::db(env)?, principal.tenant_id(), before, limit).await?;
+    let rows = dead_letters::list(&store::db(env)?, principal.tenant_id(), before, limit).await?;
     page(rows, limit, |d| d.seq.to_string())
 }

@@ -4,8 +4,8 @@
 use ponte_edge::bindings::{SEND_DLQ_NAME, SEND_QUEUE_NAME};
 use ponte_edge::now_ms;
 use ponte_edge::realtime::Events;
-use ponte_edge::store::outbound;
 use ponte_edge::store::{self};
+use ponte_edge::store::{dead_letters, outbound};
 use worker::{console_error, event, Context, Env, MessageBatch, MessageExt, Result};
 
 use crate::sender::{self, Policy, SendJob};
@@ -61,7 +61,7 @@ async fn record_dead_letter(
         }
     }
     let attempts = read_attempts(&db, job).await.unwrap_or(0);
-    outbound::record_dead_letter(&db, &job.tenant_id, &job.message_id, attempts, &reason, now).await
+    dead_letters::record(&db, &job.tenant_id, &job.message_id, attempts, &reason, now).await
 }
 
 async fn read_attempts(db: &worker::D1Database, job: &SendJob) -> Option<i64> {

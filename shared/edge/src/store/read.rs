@@ -207,10 +207,12 @@ impl From<MessageRow> for Message {
             content: parse_json(Some(r.content)).unwrap_or(Value::Null),
             context: parse_json(r.context),
             referral: parse_json(r.referral),
-            error: (r.error_code.is_some() || r.error_title.is_some()).then(|| ProviderErrorOut {
-                code: r.error_code,
-                title: r.error_title,
-            }),
+            error: (r.error_code.is_some() || r.error_title.is_some()).then_some(
+                ProviderErrorOut {
+                    code: r.error_code,
+                    title: r.error_title,
+                },
+            ),
             id: r.id,
             conversation_id: r.conversation_id,
             channel_id: r.channel_id,
