@@ -87,6 +87,23 @@ describe("a text send", () => {
     socket.close();
   });
 
+  test("statuses that beat the provider's answer wait, and apply when the send is recorded", async () => {
+    const s = await setup({ from: "5511900000912" });
+    // The phone reports sent (at 400 ms) and delivered (800 ms) before the API answers (1000 ms).
+    graph.followWithStatuses(s.phoneNumberId, `${ponte.base}${s.channel.path}`, s.channel.appSecret);
+    graph.script("5511900000912", answers.slow(1000));
+    const socket = await openSocket(ponte, { token: s.key });
+    const res = await send(s.key, text(s.conversation, "Corrida de status"));
+    assert.equal(res.status, 201, res.text);
+    assert.notEqual(res.json.status, "sent", "the waiting `delivered` was applied on accept");
+    await socket.next((f) => f.type === "message.updated" && f.message.status === "read", 10_000);
+    const seen = statusesOf(socket, res.json.id);
+    const rank = ["queued", "sent", "delivered", "read"];
+    assert.deepEqual(seen, [...seen].sort((a, b) => rank.indexOf(a) - rank.indexOf(b)), "never backwards");
+    assert.equal(seen.at(-1), "read");
+    socket.close();
+  });
+
   test("a send by phone number finds the contact, and Meta's wa_id joins its identities", async () => {
     const s = await setup({ from: "5511987650001" });
     graph.waIdFor("5511987650001", "551187650001");
