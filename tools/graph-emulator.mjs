@@ -104,7 +104,7 @@ export async function startGraph({ port = 0 } = {}) {
       try {
         parsed = JSON.parse(raw);
       } catch {}
-      calls.push({ method: req.method, path: req.url, authorization: req.headers.authorization, body: parsed, status, at: Date.now() });
+      calls.push({ method: req.method, path: req.url, authorization: req.headers.authorization, body: parsed, status, at: Date.now(), atPerf: performance.now() });
       for (const w of [...waiters]) w();
       const text = typeof body === "string" ? body : JSON.stringify(body);
       setTimeout(() => {

@@ -1,93 +1,30 @@
 // Starts the real Workers under `wrangler dev` (workerd) with fresh state on a free port, and
 // gives tests small helpers to drive them over HTTP.
-import { execFileSync, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { ROOT, startWrangler } from "../../tools/wrangler-dev.mjs";
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
+export { ROOT };
 export const FIXTURES = join(ROOT, "tests/fixtures");
+// send-message first: it defines the Durable Object the others bind to by script_name.
 const FUNCTIONS = ["send-message", "webhook-receiver", "media-fetch"];
 
-const env = {
-  ...process.env,
-  PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_COLOR: "1",
-};
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
- * `vars` override the Workers' [vars], e.g. a short retry backoff for tests. They travel in the
- * environment: wrangler lets process.env override a declared var of every Worker that has
- * `[secrets]`, while `--var` would reach only the primary.
+ * The whole system with fresh state. `vars` override the Workers' [vars], e.g. a short retry
+ * backoff for tests; they travel in the environment, since `--var` would reach only the primary.
  */
 export async function startPonte({ vars = {} } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "ponte-e2e-"));
-  const persist = join(dir, "state");
   const operatorKey = randomBytes(24).toString("base64url");
   const masterKey = randomBytes(32).toString("base64url");
-  execFileSync(
-    "wrangler",
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, "-c", "functions/webhook-receiver/wrangler.toml"],
-    { cwd: ROOT, env, stdio: "pipe" },
-  );
-  const port = await freePort();
-  // Chosen here too: wranglers starting together otherwise race for the same inspector port.
-  const inspectorPort = await freePort();
-  const configs = ["wrangler.toml", ...FUNCTIONS.map((f) => `functions/${f}/wrangler.toml`)].flatMap((c) => ["-c", c]);
-  const child = spawn(
-    "wrangler",
-    ["dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", persist,
-     "--show-interactive-dev-session=false", "--log-level", "warn"],
-    {
-      cwd: ROOT,
-      // Its own dev registry: wrangler sessions otherwise find each other's same-named Workers.
-      env: {
-        ...env, ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])),
-        PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey, WRANGLER_REGISTRY_PATH: join(dir, "registry"),
-      },
-      detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let logs = "";
-  child.stdout.on("data", (d) => (logs += d));
-  child.stderr.on("data", (d) => (logs += d));
-  const base = `http://127.0.0.1:${port}`;
-  const stop = () => {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {}
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler exited early:\n${logs}`);
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) {
-      stop();
-      throw new Error(`wrangler did not start in time:\n${logs}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { base, operatorKey, persist, stop, logs: () => logs };
+  const running = await startWrangler({
+    configs: ["wrangler.toml", ...FUNCTIONS.map((f) => `functions/${f}/wrangler.toml`)],
+    migrate: "functions/webhook-receiver/wrangler.toml",
+    env: { ...vars, PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey },
+    ready: async (base) => (await fetch(`${base}/healthz`)).ok,
+  });
+  return { ...running, operatorKey };
 }
 
 /** The local D1 database file, for tests that inject a storage failure. */

@@ -1,0 +1,75 @@
+// One table from a bench run, with each target checked against the same run's baseline.
+const MiB = 1024 * 1024;
+const f1 = (x) => (x === undefined || x === null || Number.isNaN(x) ? "–" : x.toFixed(1));
+const f2 = (x) => (x === undefined || x === null || Number.isNaN(x) ? "–" : x.toFixed(2));
+const kb = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+export function render(r) {
+  const rows = [];
+  const targets = [];
+  const target = (name, value, limit, ok) => {
+    targets.push({ name, value, limit, met: ok });
+    return ok ? "met" : "**missed**";
+  };
+
+  r.ponte.inbound.forEach((p, i) => {
+    const b = r.baseline.inbound[i];
+    const ratio = p.throughput / b.throughput;
+    const verdict = p.concurrency === 16 ? target("inbound throughput at c=16 / baseline", ratio, "≥ 0.5", ratio >= 0.5) : "";
+    rows.push([`Inbound c=${p.concurrency}: req/s`, f1(p.throughput), f1(b.throughput), f2(ratio), p.concurrency === 16 ? "≥ 0.5×" : "", verdict]);
+    rows.push([`Inbound c=${p.concurrency}: p50 / p99 ms`, `${f1(p.p50)} / ${f1(p.p99)}`, `${f1(b.p50)} / ${f1(b.p99)}`, "", "", ""]);
+    rows.push([`Inbound c=${p.concurrency}: errors; stored exactly once`, `${p.errors}; ${p.check.ok ? "yes" : `NO (${p.check.storedMessages}/${p.check.expectedMessages} msgs, ${p.check.appliedStatuses}/${p.check.expectedStatuses} statuses)`}`, `${b.errors}`, "", "0; yes", p.errors === 0 && p.check.ok ? target(`inbound c=${p.concurrency} exactly once, no errors`, 1, 1, true) : target(`inbound c=${p.concurrency} exactly once, no errors`, 0, 1, false)]);
+  });
+
+  const total = (runs, role) => runs.reduce((s, x) => s + x.cpu[role] * x.requests, 0) / runs.reduce((s, x) => s + x.requests, 0);
+  for (const role of ["workers", "proxy", "node"]) {
+    const p = total(r.ponte.inbound, role);
+    const b = total(r.baseline.inbound, role);
+    const label = { workers: "workerd running the Workers", proxy: "workerd dev proxy", node: "wrangler's node" }[role];
+    const verdict = role === "workers" ? target("CPU per webhook (Workers' workerd) / baseline", p / b, "≤ 2", p / b <= 2) : "";
+    rows.push([`CPU ms per webhook: ${label}`, f2(p), f2(b), f2(p / b), role === "workers" ? "≤ 2×" : "", verdict]);
+  }
+
+  const s = r.ponte.send;
+  rows.push([`Send c=${s.concurrency}: req/s`, f1(s.throughput), "", "", "", ""]);
+  rows.push([`Send: API answer p50 / p99 ms`, `${f1(s.p50)} / ${f1(s.p99)}`, "", "", "", ""]);
+  rows.push([`Send: to the emulator's receipt p50 / p99 ms`, `${f1(s.toReceipt.p50)} / ${f1(s.toReceipt.p99)}`, "", "", "", ""]);
+  rows.push([`Send: errors; received by the emulator`, `${s.errors}; ${s.receivedByEmulator}/${s.requests}`, "", "", "", ""]);
+
+  for (const rt of r.ponte.realtime) {
+    const ok = rt.p99 < 50 && rt.missed === 0;
+    const verdict = rt.sockets === 1000 ? target("realtime p99 with 1,000 sockets, no missed events", rt.p99, "< 50 ms, 0 missed", ok) : "";
+    rows.push([`Realtime ${rt.sockets} sockets: webhook → every socket p50 / p99 ms`, `${f1(rt.p50)} / ${f1(rt.p99)}`, "", "", rt.sockets === 1000 ? "p99 < 50" : "", verdict]);
+    rows.push([`Realtime ${rt.sockets} sockets: missed of ${rt.sockets * rt.events}`, `${rt.missed}`, "", "", rt.sockets === 1000 ? "0" : "", ""]);
+  }
+
+  if (r.native) {
+    const n = r.native;
+    rows.push(["Native Meta normalize: events/s per core", f1(n.adapter_events_per_s), "", "", "", ""]);
+    rows.push(["Native serde_json::Value parse (floor): events/s", f1(n.floor_events_per_s), "", f2(n.ratio_to_floor), "≥ 0.5×", target("native normalize / JSON parse floor", n.ratio_to_floor, "≥ 0.5", n.ratio_to_floor >= 0.5)]);
+  }
+
+  for (const [name, size] of Object.entries(r.size)) {
+    const fn = name !== "baseline";
+    rows.push([`wasm ${name}: raw / gzip`, `${kb(size.raw)} / ${kb(size.gzip)}`, "", "", fn ? "< 1 MiB gzip" : "", fn ? target(`${name} gzip < 1 MiB`, size.gzip, MiB, size.gzip < MiB) : ""]);
+  }
+  rows.push(["Runtime start to first answer, ms", f1(r.ponte.startMs), f1(r.baseline.startMs), f2(r.ponte.startMs / r.baseline.startMs), "", ""]);
+
+  const header = ["Measure", "Ponte", "Baseline", "Ratio", "Target", ""];
+  const line = (cells) => `| ${cells.join(" | ")} |`;
+  const m = r.machine;
+  const markdown = [
+    `# Ponte benchmark`,
+    "",
+    `${m.date} · ${m.cores} cores (${m.cpu}) · Node ${m.node} · wrangler dev, local runtime, fresh state`,
+    "",
+    `Inbound: ${r.settings.requests} signed Meta webhooks per level (text, image, status; each distinct), closed loop.`,
+    `Baseline: a minimal Rust Worker (same release profile) that reads the body and answers 200.`,
+    "",
+    line(header),
+    line(header.map(() => "---")),
+    ...rows.map(line),
+    "",
+  ].join("\n");
+  return { markdown, targets };
+}

@@ -1,0 +1,130 @@
+// The measured scenarios: inbound webhooks (Ponte and the baseline), sends, and realtime fan-out.
+import { DatabaseSync } from "node:sqlite";
+import { call, createMetaChannel, createTenant, d1File, openSocket, postWebhook } from "../../tests/e2e/harness.mjs";
+import { runLoad, percentiles } from "./load.mjs";
+import { perRequest } from "./procs.mjs";
+import { echoWebhooks, inboundWorkload, sign } from "./webhooks.mjs";
+
+const phoneId = (() => {
+  let n = 0;
+  return () => `2002003000${String(++n).padStart(5, "0")}`;
+})();
+
+/** Signed webhooks at each concurrency, each level on its own channel; then the exactly-once check. */
+export async function inboundPonte(ponte, procs, { levels, requests }) {
+  const tenant = await createTenant(ponte, "Bench inbound");
+  const results = [];
+  for (const concurrency of levels) {
+    const phoneNumberId = phoneId();
+    const label = `C${concurrency}`;
+    const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId });
+    const workload = inboundWorkload(phoneNumberId, label, requests);
+    for (const body of echoWebhooks(phoneNumberId, label, workload.statuses)) {
+      const res = await postWebhook(ponte, channel, body);
+      if (res.status !== 200) throw new Error(`seeding echoes: ${res.status} ${res.text}`);
+    }
+    const signatures = workload.bodies.map((b) => sign(channel.appSecret, b));
+    const before = procs.sample();
+    const load = await runLoad({
+      base: ponte.base, concurrency, requests,
+      make: (i) => ({ path: channel.path, body: workload.bodies[i], headers: { "x-hub-signature-256": signatures[i] } }),
+    });
+    const cpu = perRequest(before, procs.sample(), requests);
+    results.push({ ...load, cpu, check: exactlyOnce(ponte, channel.id, label, workload) });
+  }
+  return results;
+}
+
+/** What D1 holds for the channel must be exactly what the workload implies. */
+function exactlyOnce(ponte, channelId, label, workload) {
+  const db = new DatabaseSync(d1File(ponte.persist), { readOnly: true });
+  try {
+    const inbound = db.prepare("SELECT COUNT(*) AS n, COUNT(DISTINCT provider_message_id) AS d FROM messages WHERE channel_id = ? AND direction = 'inbound'").get(channelId);
+    const delivered = db.prepare("SELECT COUNT(*) AS n FROM messages WHERE channel_id = ? AND direction = 'outbound' AND status = 'delivered'").get(channelId);
+    const ok = inbound.n === workload.messages && inbound.d === workload.messages && delivered.n === workload.statuses;
+    return { ok, expectedMessages: workload.messages, storedMessages: inbound.n, expectedStatuses: workload.statuses, appliedStatuses: delivered.n, label };
+  } finally {
+    db.close();
+  }
+}
+
+/** The same requests to the baseline Worker, which only reads the body and answers 200. */
+export async function inboundBaseline(baseline, procs, { levels, requests }) {
+  const results = [];
+  for (const concurrency of levels) {
+    const workload = inboundWorkload("1", `B${concurrency}`, requests);
+    const before = procs.sample();
+    const load = await runLoad({
+      base: baseline.base, concurrency, requests,
+      make: (i) => ({ path: "/webhooks/meta/baseline", body: workload.bodies[i], headers: { "x-hub-signature-256": "sha256=00" } }),
+    });
+    results.push({ ...load, cpu: perRequest(before, procs.sample(), requests) });
+  }
+  return results;
+}
+
+/** POST /v1/messages until the emulator has received each send. */
+export async function send(ponte, graph, { concurrency, requests }) {
+  const tenant = await createTenant(ponte, "Bench send");
+  const phoneNumberId = phoneId();
+  const accessToken = `EAAG-${phoneNumberId}`;
+  graph.register(phoneNumberId, accessToken);
+  const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId, accessToken, graphBaseUrl: graph.baseUrl });
+  const contacts = 50;
+  for (let c = 0; c < contacts; c++) {
+    const from = `55119${String(20_000_000 + c).slice(-8)}`;
+    await postWebhook(ponte, channel, JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "1", changes: [{ field: "messages", value: {
+      messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: phoneNumberId },
+      contacts: [{ profile: { name: `C${c}` }, wa_id: from }],
+      messages: [{ from, id: `wamid.SEND.IN${c}`, timestamp: String(Math.floor(Date.now() / 1000)), type: "text", text: { body: "Oi" } }] } }] }] }));
+  }
+  const conversations = (await call(ponte, "GET", "/v1/conversations?limit=200", { key: tenant.api_key })).json.data;
+  const bodies = Array.from({ length: requests }, (_, i) => JSON.stringify({
+    conversation_id: conversations[i % conversations.length].id, type: "text", text: { body: `Resposta ${i}` },
+  }));
+  const started = new Array(requests);
+  const firstCall = graph.calls.length;
+  const load = await runLoad({
+    base: ponte.base, concurrency, requests,
+    make: (i) => {
+      started[i] = performance.now();
+      return { path: "/v1/messages", body: bodies[i], headers: { authorization: `Bearer ${tenant.api_key}` } };
+    },
+  });
+  const receipt = [];
+  for (const c of graph.calls.slice(firstCall)) {
+    const i = Number(c.body?.text?.body?.split(" ")[1]);
+    if (Number.isInteger(i) && started[i] !== undefined) receipt.push(c.atPerf - started[i]);
+  }
+  return { ...load, receivedByEmulator: receipt.length, toReceipt: percentiles(receipt) };
+}
+
+/** `sockets` WebSockets on one tenant; `events` webhooks posted one after another. */
+export async function realtime(ponte, { sockets, events }) {
+  const tenant = await createTenant(ponte, `Bench realtime ${sockets}`);
+  const phoneNumberId = phoneId();
+  const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId });
+  const open = [];
+  for (let i = 0; i < sockets; i += 50) {
+    open.push(...(await Promise.all(Array.from({ length: Math.min(50, sockets - i) }, () => openSocket(ponte, { token: tenant.api_key })))));
+  }
+  const latencies = [];
+  let missed = 0;
+  for (let e = 0; e < events; e++) {
+    const id = `wamid.RT${sockets}.${e}`;
+    const body = JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "1", changes: [{ field: "messages", value: {
+      messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: phoneNumberId },
+      contacts: [{ profile: { name: "Ana" }, wa_id: "5511987654321" }],
+      messages: [{ from: "5511987654321", id, timestamp: String(Math.floor(Date.now() / 1000)), type: "text", text: { body: `Evento ${e}` } }] } }] }] });
+    const started = performance.now();
+    const arrivals = open.map((s) => s.next((f) => f.type === "message.created" && f.message.provider_message_id === id, 5000).then(
+      (f) => latencies.push(f.receivedAt - started),
+      () => (missed += 1),
+    ));
+    const res = await postWebhook(ponte, channel, body);
+    if (res.status !== 200) throw new Error(`realtime webhook: ${res.status} ${res.text}`);
+    await Promise.all(arrivals);
+  }
+  for (const s of open) s.close();
+  return { sockets, events, deliveries: latencies.length, missed, ...percentiles(latencies) };
+}

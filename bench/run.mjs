@@ -1,0 +1,86 @@
+// `npm run bench` (after scripts/bench.sh has built the release wasm and run the native bench):
+// starts the baseline Worker and then Ponte under wrangler's local runtime with fresh state and a
+// local Graph API emulator, measures each scenario against the baseline taken in the same run,
+// prints one table and writes it to bench/results/ as markdown and JSON.
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { startPonte } from "../tests/e2e/harness.mjs";
+import { startGraph } from "../tools/graph-emulator.mjs";
+import { ROOT, startWrangler } from "../tools/wrangler-dev.mjs";
+import { runtimeProcesses } from "./lib/procs.mjs";
+import { render } from "./lib/report.mjs";
+import { inboundBaseline, inboundPonte, realtime, send } from "./lib/scenarios.mjs";
+
+const num = (name, fallback) => Number(process.env[name] ?? fallback);
+const settings = {
+  levels: [1, 16, 64],
+  requests: num("BENCH_INBOUND_REQUESTS", 2000),
+  sendRequests: num("BENCH_SEND_REQUESTS", 600),
+  sendConcurrency: 16,
+  realtimeSockets: [100, 1000],
+  realtimeEvents: num("BENCH_REALTIME_EVENTS", 100),
+};
+const FUNCTIONS = ["webhook-receiver", "send-message", "media-fetch"];
+
+function wasmSize(dir) {
+  const bytes = readFileSync(join(ROOT, dir, "build/index_bg.wasm"));
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+
+const log = (...args) => console.error("bench:", ...args);
+const results = { settings, machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, date: new Date().toISOString() } };
+
+results.size = Object.fromEntries([...FUNCTIONS.map((f) => [f, wasmSize(`functions/${f}`)]), ["baseline", wasmSize("bench/baseline")]]);
+const nativeFile = join(ROOT, "bench/results/.native.json");
+results.native = existsSync(nativeFile) ? JSON.parse(readFileSync(nativeFile, "utf8")) : null;
+
+log("baseline: starting");
+const baseline = await startWrangler({
+  name: "ponte-bench-baseline",
+  configs: ["bench/baseline/wrangler.toml"],
+  ready: async (base) => (await fetch(base, { method: "POST", body: "{}" })).status === 200,
+});
+try {
+  const procs = runtimeProcesses(baseline.pid, baseline.port);
+  results.baseline = { startMs: baseline.startMs, processes: procs.roles };
+  log("baseline: inbound");
+  results.baseline.inbound = await inboundBaseline(baseline, procs, settings);
+} finally {
+  baseline.stop();
+}
+
+log("ponte: starting");
+const graph = await startGraph();
+const started = performance.now();
+// Ready once a Rust function answers (an unknown webhook token is a 404 from webhook-receiver).
+const ponte = await startPonte();
+try {
+  let firstAnswer = null;
+  while (firstAnswer === null) {
+    const res = await fetch(`${ponte.base}/webhooks/meta/not-a-token`, { method: "POST", body: "{}" });
+    if (res.status === 404) firstAnswer = performance.now() - started;
+  }
+  const procs = runtimeProcesses(ponte.pid, ponte.port);
+  results.ponte = { startMs: firstAnswer, processes: procs.roles };
+  log("ponte: inbound");
+  results.ponte.inbound = await inboundPonte(ponte, procs, settings);
+  log("ponte: send");
+  results.ponte.send = await send(ponte, graph, { concurrency: settings.sendConcurrency, requests: settings.sendRequests });
+  results.ponte.realtime = [];
+  for (const sockets of settings.realtimeSockets) {
+    log(`ponte: realtime with ${sockets} sockets`);
+    results.ponte.realtime.push(await realtime(ponte, { sockets, events: settings.realtimeEvents }));
+  }
+} finally {
+  ponte.stop();
+  await graph.stop();
+}
+
+const { markdown, targets } = render(results);
+results.targets = targets;
+mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+writeFileSync(join(ROOT, "bench/results/latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(ROOT, "bench/results/latest.md"), markdown);
+console.log(markdown);
