@@ -84,5 +84,5 @@ export async function startWrangler({ configs, migrate, env = {}, ready, name = 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { base, port, persist, pid: child.pid, startMs: performance.now() - started, stop, logs: () => logs };
+  return { base, port, inspectorPort, persist, pid: child.pid, startMs: performance.now() - started, stop, logs: () => logs };
 }

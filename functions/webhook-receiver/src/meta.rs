@@ -4,7 +4,10 @@ use ponte_core::ids::new_id;
 use ponte_core::model::InboundBatch;
 use ponte_core::providers::meta::{parse_webhook, verify_handshake};
 use ponte_core::signature::verify_meta;
+use std::rc::Rc;
+
 use ponte_edge::bindings::BLOBS;
+use ponte_edge::channel_cache;
 use ponte_edge::http::{json, query_pairs, ApiResult};
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
@@ -22,12 +25,14 @@ const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Bodies up to this size are kept in the event log row; larger ones go to R2.
 const INLINE_BODY_BYTES: usize = 256 * 1024;
 
-async fn load_channel(env: &Env, db: &D1Database, token: &str) -> Result<MetaChannel, ApiError> {
-    let record = channels::find_by_token(env, db, token)
+async fn load_channel(
+    env: &Env,
+    db: &D1Database,
+    token: &str,
+) -> Result<Rc<MetaChannel>, ApiError> {
+    channel_cache::meta_by_token(env, db, token, now_ms())
         .await?
-        .filter(|c| c.provider == channels::META)
-        .ok_or_else(|| ApiError::NotFound("no Meta channel has this webhook URL".into()))?;
-    channels::open_meta(env, record)
+        .ok_or_else(|| ApiError::NotFound("no Meta channel has this webhook URL".into()))
 }
 
 pub async fn handshake(req: &Request, env: &Env, token: &str) -> ApiResult {
@@ -162,7 +167,13 @@ async fn store_batch(
     };
     // Committed: from here on nothing may turn the answer into an error, or Meta would retry a
     // delivery that is already stored.
-    match write.changes(results.get(1..).unwrap_or_default()) {
+    let changes = match write.changes(results.get(1..).unwrap_or_default()) {
+        Ok(mut changes) => inbound::settle_echoes(db, &channel.record.tenant_id, &mut changes)
+            .await
+            .map(|()| changes),
+        Err(e) => Err(e),
+    };
+    match changes {
         Ok(changes) => {
             let mut events = Events::default();
             for message in &changes.created {

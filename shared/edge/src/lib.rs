@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bindings;
+pub mod channel_cache;
 pub mod http;
 pub mod problem;
 pub mod provider_http;

@@ -62,7 +62,8 @@ const INSERT_CONVERSATION: &str = concat!(
 );
 
 /// A NULL conversation (which would mean a bug above) violates NOT NULL and fails the whole
-/// batch loudly, so the provider retries, rather than silently dropping the message.
+/// batch loudly, so the provider retries, rather than silently dropping the message. Returns the
+/// row only when it was really inserted: a redelivery reads nothing back.
 const INSERT_MESSAGE: &str = concat!(
     "INSERT INTO messages (id, tenant_id, channel_id, conversation_id, provider_message_id, direction, type, ",
     "text, content, preview, context, referral, reply_to_provider_id, provider_ts, received_at, ",
@@ -70,23 +71,18 @@ const INSERT_MESSAGE: &str = concat!(
     "(SELECT id FROM conversations WHERE channel_id = ?4 AND contact_id = ",
     resolve_contact!(),
     "), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) ",
-    "ON CONFLICT (channel_id, provider_message_id) DO NOTHING"
+    "ON CONFLICT (channel_id, provider_message_id) DO NOTHING RETURNING "
 );
+
+fn insert_message_sql() -> String {
+    format!("{INSERT_MESSAGE}{MESSAGE_COLUMNS}")
+}
 
 /// Returns the message only when its status really moved, so a repeated status publishes nothing.
 fn apply_status_sql() -> String {
     format!(
         "UPDATE messages SET status = ?3, status_rank = ?4, status_at = ?5, error_code = ?6, error_title = ?7 \
          WHERE channel_id = ?1 AND provider_message_id = ?2 AND status_rank < ?4 RETURNING {MESSAGE_COLUMNS}"
-    )
-}
-
-/// The messages this batch really inserted (`?1`: the ids it tried), as they stand after the
-/// triggers: a duplicate delivery's ids were never written, so it reads nothing back.
-fn created_messages_sql() -> String {
-    format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = ?2 \
-         AND id IN (SELECT value FROM json_each(?1)) ORDER BY provider_ts, seq"
     )
 }
 
@@ -108,8 +104,8 @@ const KEEP_PENDING_STATUS: &str =
 /// A webhook's statements and where, among their results, the changes can be read back.
 pub struct InboundWrite {
     pub statements: Vec<D1PreparedStatement>,
+    message_at: Vec<usize>,
     status_at: Vec<usize>,
-    created_at: Option<usize>,
     conversations_at: Option<usize>,
 }
 
@@ -131,8 +127,8 @@ impl InboundWrite {
                 .ok_or_else(|| ApiError::internal("batch returned fewer results than statements"))
         };
         let mut changes = Changes::default();
-        if let Some(i) = self.created_at {
-            changes.created = messages_of(at(i)?)?;
+        for &i in &self.message_at {
+            changes.created.extend(messages_of(at(i)?)?);
         }
         if let Some(i) = self.conversations_at {
             changes.conversations = conversations_of(at(i)?)?;
@@ -145,7 +141,8 @@ impl InboundWrite {
 }
 
 /// Statements for `batch`, in the order they must run: contacts, conversations, messages, then
-/// statuses (a status may refer to a message stored by this same webhook), then the read-backs.
+/// statuses (a status may refer to a message stored by this same webhook), then the touched
+/// conversations, read back for the realtime events.
 pub fn statements(
     db: &D1Database,
     to: &Target,
@@ -172,8 +169,10 @@ pub fn statements(
         out.extend(contact_statements(db, to, ids, name, phone.as_deref())?);
     }
     let mut message_ids = Vec::with_capacity(batch.messages.len());
+    let mut message_at = Vec::with_capacity(batch.messages.len());
     for (message, ids) in batch.messages.iter().zip(&identities) {
         let id = new_id("msg");
+        message_at.push(out.len());
         out.push(message_statement(db, to, &id, ids, message)?);
         message_ids.push(id);
     }
@@ -182,24 +181,20 @@ pub fn statements(
         status_at.push(out.len());
         out.extend(status_statements(db, to, status)?);
     }
-    let (mut created_at, mut conversations_at) = (None, None);
+    let mut conversations_at = None;
     if !message_ids.is_empty() {
-        let args = [
-            text(
-                &serde_json::to_string(&message_ids)
-                    .map_err(|e| ApiError::internal(e.to_string()))?,
-            ),
-            text(to.tenant_id),
-        ];
-        created_at = Some(out.len());
-        out.push(db.prepare(created_messages_sql()).bind(&args)?);
+        let ids =
+            serde_json::to_string(&message_ids).map_err(|e| ApiError::internal(e.to_string()))?;
         conversations_at = Some(out.len());
-        out.push(db.prepare(touched_conversations_sql()).bind(&args)?);
+        out.push(
+            db.prepare(touched_conversations_sql())
+                .bind(&[text(&ids), text(to.tenant_id)])?,
+        );
     }
     Ok(InboundWrite {
         statements: out,
+        message_at,
         status_at,
-        created_at,
         conversations_at,
     })
 }
@@ -268,7 +263,7 @@ fn message_statement(
     let reply_to = m.context.as_ref().and_then(|c| c.message_id.as_deref());
     // Echoes of messages sent from the business's phone were sent by definition.
     let status = (m.direction == Direction::Outbound).then_some(DeliveryStatus::Sent);
-    Ok(db.prepare(INSERT_MESSAGE).bind(&[
+    Ok(db.prepare(insert_message_sql()).bind(&[
         text(message_id),
         text(to.tenant_id),
         text(ids),
@@ -310,4 +305,24 @@ fn status_statements(
     let apply = db.prepare(apply_status_sql()).bind(&args)?;
     args.push(int(to.received_at));
     Ok(vec![apply, db.prepare(KEEP_PENDING_STATUS).bind(&args)?])
+}
+
+/// `RETURNING` shows a row as inserted, before triggers. Only an outbound echo can have been
+/// changed by one (a status that arrived before it), so only those are read again: rare, and
+/// never on the path of an ordinary inbound message.
+pub async fn settle_echoes(
+    db: &D1Database,
+    tenant_id: &str,
+    changes: &mut Changes,
+) -> Result<(), ApiError> {
+    for message in changes
+        .created
+        .iter_mut()
+        .filter(|m| m.direction == "outbound")
+    {
+        if let Some(current) = super::read::message(db, tenant_id, &message.id).await? {
+            *message = current;
+        }
+    }
+    Ok(())
 }
