@@ -71,7 +71,7 @@ try {
   results.ponte.realtime = [];
   for (const sockets of settings.realtimeSockets) {
     log(`ponte: realtime with ${sockets} sockets`);
-    results.ponte.realtime.push(await realtime(ponte, { sockets, events: settings.realtimeEvents }));
+    results.ponte.realtime.push(await realtime(ponte, procs, { sockets, events: settings.realtimeEvents }));
   }
 } finally {
   ponte.stop();

@@ -100,7 +100,7 @@ export async function send(ponte, graph, { concurrency, requests }) {
 }
 
 /** `sockets` WebSockets on one tenant; `events` webhooks posted one after another. */
-export async function realtime(ponte, { sockets, events }) {
+export async function realtime(ponte, procs, { sockets, events }) {
   const tenant = await createTenant(ponte, `Bench realtime ${sockets}`);
   const phoneNumberId = phoneId();
   const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId });
@@ -110,6 +110,8 @@ export async function realtime(ponte, { sockets, events }) {
   }
   const latencies = [];
   let missed = 0;
+  const before = procs.sample();
+  const clientBefore = process.cpuUsage();
   for (let e = 0; e < events; e++) {
     const id = `wamid.RT${sockets}.${e}`;
     const body = JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "1", changes: [{ field: "messages", value: {
@@ -125,6 +127,9 @@ export async function realtime(ponte, { sockets, events }) {
     if (res.status !== 200) throw new Error(`realtime webhook: ${res.status} ${res.text}`);
     await Promise.all(arrivals);
   }
+  const cpu = perRequest(before, procs.sample(), events);
+  const client = process.cpuUsage(clientBefore);
+  cpu.client = (client.user + client.system) / 1000 / events;
   for (const s of open) s.close();
-  return { sockets, events, deliveries: latencies.length, missed, ...percentiles(latencies) };
+  return { sockets, events, deliveries: latencies.length, missed, cpu, ...percentiles(latencies) };
 }

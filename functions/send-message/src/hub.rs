@@ -4,6 +4,9 @@
 
 use ponte_core::realtime::{ready_frame, stamp, ClientCommand, PublishRequest, Subscription};
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
+use wasm_bindgen::JsCast;
+use worker::js_sys::JsString;
 use worker::{
     durable_object, DurableObject, Env, Headers, Request, Response, Result, SqlStorageValue, State,
     WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
@@ -164,12 +167,19 @@ impl TenantHub {
         let last = self.advance_seq(publish.events.len() as u64)?;
         let first = last + 1 - publish.events.len() as u64;
 
-        let frames: Vec<(&str, String)> = publish
+        // Each frame becomes a JS string once; sending it to a thousand sockets then copies
+        // nothing more.
+        let frames: Vec<(&str, JsString)> = publish
             .events
             .iter()
             .zip(first..)
             .filter_map(|(event, seq)| {
-                stamp(seq, &event.payload).map(|frame| (event.conversation_id.as_str(), frame))
+                stamp(seq, &event.payload).map(|frame| {
+                    (
+                        event.conversation_id.as_str(),
+                        JsString::from(frame.as_str()),
+                    )
+                })
             })
             .collect();
         let mut delivered = 0usize;
@@ -181,13 +191,30 @@ impl TenantHub {
                 .unwrap_or_default();
             for (conversation_id, frame) in &frames {
                 // A socket that is closing cannot take more; the others must still get theirs.
-                if state.subscription.wants(conversation_id) && ws.send_with_str(frame).is_ok() {
+                if state.subscription.wants(conversation_id)
+                    && send_js_string(ws.as_ref(), frame).is_ok()
+                {
                     delivered += 1;
                 }
             }
         }
         Response::from_json(&serde_json::json!({"seq": last, "delivered": delivered}))
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's WebSocket, for a `send` that takes a string already living in JS.
+    type RawSocket;
+    #[wasm_bindgen(method, catch, js_name = send)]
+    fn send(this: &RawSocket, data: &JsString) -> std::result::Result<(), JsValue>;
+}
+
+fn send_js_string(
+    ws: &worker::web_sys::WebSocket,
+    frame: &JsString,
+) -> std::result::Result<(), JsValue> {
+    ws.unchecked_ref::<RawSocket>().send(frame)
 }
 
 fn send_error(ws: &WebSocket, detail: &str) -> Result<()> {
