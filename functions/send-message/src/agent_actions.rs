@@ -3,12 +3,14 @@
 
 use ponte_core::providers::meta::{mark_read_request, parse_mark_read_response, SendOutcome};
 use ponte_edge::auth::Principal;
+use ponte_edge::channel_cache;
 use ponte_edge::http::{json, read_json, ApiResult};
+use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
 use ponte_edge::provider_http;
 use ponte_edge::realtime::Events;
 use ponte_edge::store::read::{self, Conversation};
-use ponte_edge::store::{self, channels, conversations};
+use ponte_edge::store::{self, conversations};
 use serde::Deserialize;
 use worker::{Env, Request};
 
@@ -46,10 +48,10 @@ pub async fn mark_read(env: &Env, principal: &Principal, id: &str) -> ApiResult 
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no conversation {id}")))?;
     if let Some(wamid) = conversations::last_inbound_provider_id(&db, tenant_id, id).await? {
-        let record = channels::find(&db, tenant_id, &conversation.channel_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("a conversation's channel is missing"))?;
-        let channel = channels::open_meta(env, record)?;
+        let channel =
+            channel_cache::meta_by_id(env, &db, tenant_id, &conversation.channel_id, now_ms())
+                .await?
+                .ok_or_else(|| ApiError::internal("a conversation's channel is missing"))?;
         let request = mark_read_request(&channel.config, &channel.secrets.access_token, &wamid);
         let answer = provider_http::send(&request, Policy::from_env(env).timeout)
             .await

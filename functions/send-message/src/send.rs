@@ -6,10 +6,11 @@ use ponte_core::outbound::{window_open, OutboundBody, SendRequest, SendTarget};
 use ponte_core::providers::meta::{send_request, ResolvedRefs};
 use ponte_core::signature::sha256_hex;
 use ponte_edge::auth::Principal;
+use ponte_edge::channel_cache;
 use ponte_edge::http::{json, ApiResult};
 use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::Events;
-use ponte_edge::store::outbound::{self, IdempotencyRecord, NewOutbound, Recipient};
+use ponte_edge::store::outbound::{self, Claimed, IdempotencyRecord, NewOutbound, Recipient};
 use ponte_edge::store::read::{self, Message};
 use ponte_edge::store::{self, channels};
 use worker::{D1Database, Env, Headers, Request};
@@ -49,6 +50,7 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
         }
     }
 
+    let policy = Policy::from_env(env);
     let recipient = recipient(&db, tenant_id, &request.target, now).await?;
     if request.body.needs_open_window() && !window_open(recipient.last_inbound_at, now) {
         return Err(ApiError::InvalidField {
@@ -72,10 +74,9 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
         field: "conversation_id".into(),
         reason: "the contact has no WhatsApp number to send to".into(),
     })?;
-    let record = channels::find(&db, tenant_id, &recipient.channel_id)
+    let channel = channel_cache::meta_by_id(env, &db, tenant_id, &recipient.channel_id, now)
         .await?
         .ok_or_else(|| ApiError::internal("a conversation's channel is missing"))?;
-    let channel = channels::open_meta(env, record)?;
     // Built once and stored: every attempt sends exactly this body.
     let refs = ResolvedRefs {
         reply_to: reply_to.as_deref(),
@@ -101,8 +102,9 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
         provider_request: &provider_request,
         idempotency: key.as_deref().map(|k| (k, hash.as_str())),
         now,
+        lease_ms: policy.lease_ms,
     };
-    let Some((message, conversation)) = outbound::insert_queued(&db, &new).await? else {
+    let Some((message, conversation, claimed)) = outbound::insert_queued(&db, &new).await? else {
         // Another request with this key won the race: answer as its replay.
         let key = key.as_deref().unwrap_or_default();
         let record = outbound::idempotency_record(&db, tenant_id, key)
@@ -115,12 +117,17 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
     events.conversation_updated(&conversation);
     events.publish(env, tenant_id).await;
 
-    first_attempt(env, tenant_id, message).await
+    first_attempt(env, &policy, &claimed, message).await
 }
 
-async fn first_attempt(env: &Env, tenant_id: &str, queued: Message) -> ApiResult {
-    let policy = Policy::from_env(env);
-    match sender::attempt(env, &policy, tenant_id, &queued.id).await {
+async fn first_attempt(
+    env: &Env,
+    policy: &Policy,
+    claimed: &Claimed,
+    queued: Message,
+) -> ApiResult {
+    let tenant_id = claimed.tenant_id.as_str();
+    match sender::attempt_claimed(env, policy, claimed).await {
         Ok(Attempt::Sent(message)) => json(201, &message),
         Ok(Attempt::Failed {
             message,

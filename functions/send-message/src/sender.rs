@@ -10,13 +10,14 @@ use ponte_edge::bindings::{
     SEND_DLQ, SEND_MAX_ATTEMPTS, SEND_QUEUE, SEND_RETRY_BASE_SECONDS, SEND_RETRY_CAP_SECONDS,
     SEND_TIMEOUT_MS,
 };
+use ponte_edge::channel_cache;
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
 use ponte_edge::provider_http;
 use ponte_edge::realtime::Events;
+use ponte_edge::store;
 use ponte_edge::store::outbound::{self, Claimed};
 use ponte_edge::store::read::Message;
-use ponte_edge::store::{self, channels};
 use serde::{Deserialize, Serialize};
 use worker::{console_warn, Env, MessageBuilder};
 
@@ -83,7 +84,18 @@ pub async fn attempt(
     else {
         return Ok(Attempt::NotClaimed);
     };
-    let outcome = call_provider(env, &db, &claimed, policy).await;
+    attempt_claimed(env, policy, &claimed).await
+}
+
+/// One attempt at a message this caller holds (see [`outbound::claim`]).
+pub async fn attempt_claimed(
+    env: &Env,
+    policy: &Policy,
+    claimed: &Claimed,
+) -> Result<Attempt, ApiError> {
+    let db = store::db(env)?;
+    let tenant_id = claimed.tenant_id.as_str();
+    let outcome = call_provider(env, &db, claimed, policy).await;
     let now = now_ms();
     let attempt = match outcome {
         SendOutcome::Accepted {
@@ -91,11 +103,11 @@ pub async fn attempt(
             wa_id,
         } => {
             let message =
-                outbound::accepted(&db, &claimed, &provider_message_id, wa_id.as_deref(), now)
+                outbound::accepted(&db, claimed, &provider_message_id, wa_id.as_deref(), now)
                     .await?;
             Attempt::Sent(message)
         }
-        SendOutcome::Permanent { code, title } => fail(&db, &claimed, code, title, now).await?,
+        SendOutcome::Permanent { code, title } => fail(&db, claimed, code, title, now).await?,
         SendOutcome::Transient {
             code,
             title,
@@ -103,11 +115,11 @@ pub async fn attempt(
         } => {
             if claimed.send_attempts >= policy.max_attempts {
                 let title = format!("gave up after {} attempts: {title}", claimed.send_attempts);
-                let failed = fail(&db, &claimed, code, title.clone(), now).await?;
-                dead_letter(env, &claimed, &title).await;
+                let failed = fail(&db, claimed, code, title.clone(), now).await?;
+                dead_letter(env, claimed, &title).await;
                 failed
             } else {
-                schedule_retry(env, &db, policy, &claimed, retry_after_s, &title, now).await?
+                schedule_retry(env, &db, policy, claimed, retry_after_s, &title, now).await?
             }
         }
     };
@@ -135,19 +147,18 @@ async fn call_provider(
     let Some(body) = claimed.provider_request.clone() else {
         return permanent("the message has no provider request");
     };
-    let record = match channels::find(db, &claimed.tenant_id, &claimed.channel_id).await {
-        Ok(Some(record)) => record,
+    let found =
+        channel_cache::meta_by_id(env, db, &claimed.tenant_id, &claimed.channel_id, now_ms()).await;
+    let channel = match found {
+        Ok(Some(channel)) => channel,
         Ok(None) => return permanent("the channel no longer exists"),
-        Err(e) => {
+        Err(ApiError::Unavailable(e)) => {
             return SendOutcome::Transient {
                 code: None,
-                title: format!("storage: {}", e.detail()),
+                title: format!("storage: {e}"),
                 retry_after_s: None,
             }
         }
-    };
-    let channel = match channels::open_meta(env, record) {
-        Ok(channel) => channel,
         Err(e) => {
             worker::console_error!("opening channel {}: {e:?}", claimed.channel_id);
             return permanent("the channel's credentials cannot be read");

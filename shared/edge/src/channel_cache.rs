@@ -1,4 +1,4 @@
-//! Opened channels kept in the isolate's memory for a minute, keyed by webhook token.
+//! Opened channels kept in the isolate's memory for a minute, by webhook token and by id.
 //!
 //! An isolate serves many requests; finding a channel (KV, else D1) and opening its secrets
 //! (AES-GCM) on each of them was the largest fixed cost of a webhook after D1 itself. A changed
@@ -21,6 +21,27 @@ thread_local! {
     static OPENED: RefCell<HashMap<String, (Rc<MetaChannel>, i64)>> = RefCell::new(HashMap::new());
 }
 
+fn cached(key: &str, now: i64) -> Option<Rc<MetaChannel>> {
+    OPENED.with(|c| {
+        c.borrow()
+            .get(key)
+            .filter(|(_, expires)| *expires > now)
+            .map(|(channel, _)| Rc::clone(channel))
+    })
+}
+
+fn remember(key: String, channel: &Rc<MetaChannel>, now: i64) {
+    OPENED.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= MAX_ENTRIES {
+            cache.retain(|_, (_, expires)| *expires > now);
+        }
+        if cache.len() < MAX_ENTRIES {
+            cache.insert(key, (Rc::clone(channel), now + TTL_MS));
+        }
+    });
+}
+
 /// The Meta channel whose webhook URL ends in `token`, or `None` when there is none.
 pub async fn meta_by_token(
     env: &Env,
@@ -28,14 +49,9 @@ pub async fn meta_by_token(
     token: &str,
     now: i64,
 ) -> Result<Option<Rc<MetaChannel>>, ApiError> {
-    let cached = OPENED.with(|c| {
-        c.borrow()
-            .get(token)
-            .filter(|(_, expires)| *expires > now)
-            .map(|(channel, _)| Rc::clone(channel))
-    });
-    if cached.is_some() {
-        return Ok(cached);
+    let key = format!("token:{token}");
+    if let Some(channel) = cached(&key, now) {
+        return Ok(Some(channel));
     }
     let Some(record) = channels::find_by_token(env, db, token)
         .await?
@@ -44,14 +60,29 @@ pub async fn meta_by_token(
         return Ok(None);
     };
     let channel = Rc::new(channels::open_meta(env, record)?);
-    OPENED.with(|c| {
-        let mut cache = c.borrow_mut();
-        if cache.len() >= MAX_ENTRIES {
-            cache.retain(|_, (_, expires)| *expires > now);
-        }
-        if cache.len() < MAX_ENTRIES {
-            cache.insert(token.to_string(), (Rc::clone(&channel), now + TTL_MS));
-        }
-    });
+    remember(key, &channel, now);
+    Ok(Some(channel))
+}
+
+/// The tenant's Meta channel with this id, or `None` when there is none.
+pub async fn meta_by_id(
+    env: &Env,
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<Option<Rc<MetaChannel>>, ApiError> {
+    let key = format!("id:{tenant_id}:{id}");
+    if let Some(channel) = cached(&key, now) {
+        return Ok(Some(channel));
+    }
+    let Some(record) = channels::find(db, tenant_id, id)
+        .await?
+        .filter(|c| c.provider == channels::META)
+    else {
+        return Ok(None);
+    };
+    let channel = Rc::new(channels::open_meta(env, record)?);
+    remember(key, &channel, now);
     Ok(Some(channel))
 }

@@ -154,6 +154,8 @@ pub struct NewOutbound<'a> {
     pub provider_request: &'a str,
     pub idempotency: Option<(&'a str, &'a str)>,
     pub now: i64,
+    /// How long the inserting request holds the message for its first attempt.
+    pub lease_ms: i64,
 }
 
 const INSERT_IDEMPOTENCY_KEY: &str =
@@ -162,16 +164,20 @@ const INSERT_IDEMPOTENCY_KEY: &str =
 
 /// Inserted only if this request owns its idempotency key (`?13`), so two racing requests with
 /// one key store one message.
+/// The message starts claimed for its first attempt (`?14`), which the inserting request makes
+/// at once: no second round trip to take it.
 const INSERT_QUEUED: &str = "INSERT INTO messages (id, tenant_id, channel_id, conversation_id, direction, type, text, \
      content, preview, context, reply_to_provider_id, provider_ts, received_at, status, status_rank, status_at, \
-     provider_request) SELECT ?1, ?2, ?3, ?4, 'outbound', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, 'queued', 0, ?11, ?12 \
+     provider_request, send_attempts, send_claimed_until) \
+     SELECT ?1, ?2, ?3, ?4, 'outbound', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, 'queued', 0, ?11, ?12, 1, ?14 \
      WHERE ?13 IS NULL OR EXISTS (SELECT 1 FROM idempotency_keys WHERE tenant_id = ?2 AND key = ?13 AND message_id = ?1)";
 
-/// Stores the message as `queued`. `None` means another request holds the idempotency key.
+/// Stores the message as `queued`, claimed for its first attempt. `None` means another request
+/// holds the idempotency key.
 pub async fn insert_queued(
     db: &D1Database,
     m: &NewOutbound<'_>,
-) -> Result<Option<(Message, Conversation)>, ApiError> {
+) -> Result<Option<(Message, Conversation, Claimed)>, ApiError> {
     let id = new_id("msg");
     let mut statements = Vec::with_capacity(4);
     if let Some((key, hash)) = m.idempotency {
@@ -197,6 +203,7 @@ pub async fn insert_queued(
         int(m.now),
         text(m.provider_request),
         opt_text(m.idempotency.map(|(key, _)| key)),
+        int(m.now + m.lease_ms),
     ])?);
     statements.push(
         db.prepare(format!(
@@ -221,7 +228,17 @@ pub async fn insert_queued(
     };
     let message = messages_of(message_rows)?.pop();
     let conversation = conversations_of(conversation_rows)?.pop();
-    Ok(message.zip(conversation))
+    Ok(message.zip(conversation).map(|(message, conversation)| {
+        let claimed = Claimed {
+            id: message.id.clone(),
+            tenant_id: m.tenant_id.to_string(),
+            channel_id: message.channel_id.clone(),
+            conversation_id: message.conversation_id.clone(),
+            provider_request: Some(m.provider_request.to_string()),
+            send_attempts: 1,
+        };
+        (message, conversation, claimed)
+    }))
 }
 
 /// A message one sender may now send: the claim holds until `claimed_until`.
