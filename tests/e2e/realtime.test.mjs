@@ -12,7 +12,6 @@ before(async () => (ponte = await startPonte()));
 after(() => ponte?.stop());
 
 const ofType = (type) => (f) => f.type === type;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function posted(channel, body) {
   const res = await postWebhook(ponte, channel, body);
@@ -54,6 +53,7 @@ describe("events from webhooks", () => {
     await posted(channel, body);
     await posted(channel, metaText({ id: "wamid.AFTER" }));
     await socket.next((f) => f.message?.provider_message_id === "wamid.AFTER");
+    await socket.next((f) => f.type === "conversation.updated" && f.seq === 4);
     const created = socket.events().filter(ofType("message.created"));
     assert.deepEqual(created.map((e) => e.message.provider_message_id), ["wamid.DUP", "wamid.AFTER"]);
     assert.deepEqual(socket.events().map((e) => e.seq), [1, 2, 3, 4], "no gaps, no repeats");
@@ -107,8 +107,8 @@ describe("events from webhooks", () => {
     const one = await openSocket(ponte, { token: key });
     const two = await openSocket(ponte, { token: key });
     for (let i = 0; i < 3; i++) await posted(channel, metaText({ from: `55119876543${i}0`, id: `wamid.S${i}` }));
-    for (const s of [one, two]) await s.next((f) => f.message?.provider_message_id === "wamid.S2");
-    await sleep(50);
+    // The last event is the third conversation's update.
+    for (const s of [one, two]) await s.next((f) => f.type === "conversation.updated" && f.seq === 6);
     const seqs = (s) => s.events().map((e) => `${e.seq}:${e.type}`);
     assert.deepEqual(seqs(one), seqs(two));
     assert.equal(one.events().length, 6);
