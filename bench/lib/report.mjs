@@ -41,6 +41,9 @@ export function render(r) {
     const verdict = rt.sockets === 1000 ? target("realtime p99 with 1,000 sockets, no missed events", rt.p99, "< 50 ms, 0 missed", ok) : "";
     rows.push([`Realtime ${rt.sockets} sockets: webhook → every socket p50 / p99 ms`, `${f1(rt.p50)} / ${f1(rt.p99)}`, "", "", rt.sockets === 1000 ? "p99 < 50" : "", verdict]);
     rows.push([`Realtime ${rt.sockets} sockets: missed of ${rt.sockets * rt.events}`, `${rt.missed}`, "", "", rt.sockets === 1000 ? "0" : "", ""]);
+    if (rt.cpu) {
+      rows.push([`Realtime ${rt.sockets} sockets: CPU ms per event (Workers / proxy / this client)`, `${f1(rt.cpu.workers)} / ${f1(rt.cpu.proxy)} / ${f1(rt.cpu.client)}`, "", "", "", ""]);
+    }
   }
 
   if (r.native) {
