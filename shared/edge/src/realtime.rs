@@ -34,14 +34,6 @@ struct Payload<'a> {
 pub struct Events(Vec<Unstamped>);
 
 impl Events {
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     pub fn message_created(&mut self, message: &Message) {
         self.push(
             MESSAGE_CREATED,
