@@ -7,12 +7,13 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
 use std::rc::Rc;
 
 use worker::{D1Database, Env};
 
 use crate::problem::ApiError;
-use crate::store::channels::{self, MetaChannel};
+use crate::store::channels::{self, ChannelRecord, MetaChannel};
 
 pub const TTL_MS: i64 = 60_000;
 const MAX_ENTRIES: usize = 1024;
@@ -49,19 +50,13 @@ pub async fn meta_by_token(
     token: &str,
     now: i64,
 ) -> Result<Option<Rc<MetaChannel>>, ApiError> {
-    let key = format!("token:{token}");
-    if let Some(channel) = cached(&key, now) {
-        return Ok(Some(channel));
-    }
-    let Some(record) = channels::find_by_token(env, db, token)
-        .await?
-        .filter(|c| c.provider == channels::META)
-    else {
-        return Ok(None);
-    };
-    let channel = Rc::new(channels::open_meta(env, record)?);
-    remember(key, &channel, now);
-    Ok(Some(channel))
+    opened(
+        env,
+        format!("token:{token}"),
+        now,
+        channels::find_by_token(env, db, token),
+    )
+    .await
 }
 
 /// The tenant's Meta channel with this id, or `None` when there is none.
@@ -73,13 +68,20 @@ pub async fn meta_by_id(
     now: i64,
 ) -> Result<Option<Rc<MetaChannel>>, ApiError> {
     let key = format!("id:{tenant_id}:{id}");
+    opened(env, key, now, channels::find(db, tenant_id, id)).await
+}
+
+/// From the cache, else found by `find` (only awaited on a miss), opened and remembered.
+async fn opened(
+    env: &Env,
+    key: String,
+    now: i64,
+    find: impl Future<Output = Result<Option<ChannelRecord>, ApiError>>,
+) -> Result<Option<Rc<MetaChannel>>, ApiError> {
     if let Some(channel) = cached(&key, now) {
         return Ok(Some(channel));
     }
-    let Some(record) = channels::find(db, tenant_id, id)
-        .await?
-        .filter(|c| c.provider == channels::META)
-    else {
+    let Some(record) = find.await?.filter(|c| c.provider == channels::META) else {
         return Ok(None);
     };
     let channel = Rc::new(channels::open_meta(env, record)?);
