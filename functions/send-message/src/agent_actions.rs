@@ -14,7 +14,7 @@ use ponte_edge::store::{self, conversations};
 use serde::Deserialize;
 use worker::{Env, Request};
 
-use crate::sender::Policy;
+use crate::sender::{refusal_detail, Policy};
 
 const STATUSES: [&str; 3] = ["open", "pending", "resolved"];
 
@@ -56,22 +56,17 @@ pub async fn mark_read(env: &Env, principal: &Principal, id: &str) -> ApiResult 
         let answer = provider_http::send(&request, Policy::from_env(env).timeout)
             .await
             .map_err(|e| ApiError::ProviderUnavailable(e.describe()))?;
-        match parse_mark_read_response(answer.status, answer.retry_after.as_deref(), &answer.body) {
-            Ok(()) => {}
-            Err(SendOutcome::Permanent { code, title }) => {
-                return Err(ApiError::ProviderRejected {
-                    detail: code.map_or(title.clone(), |c| format!("{title} (provider error {c})")),
+        parse_mark_read_response(answer.status, answer.retry_after.as_deref(), &answer.body)
+            .map_err(|outcome| match outcome {
+                SendOutcome::Permanent { code, title } => ApiError::ProviderRejected {
+                    detail: refusal_detail(code, &title),
                     resource: None,
-                })
-            }
-            Err(other) => {
-                let title = match other {
-                    SendOutcome::Transient { title, .. } => title,
-                    _ => "the provider did not take the read receipt".into(),
-                };
-                return Err(ApiError::ProviderUnavailable(title));
-            }
-        }
+                },
+                SendOutcome::Transient { title, .. } => ApiError::ProviderUnavailable(title),
+                SendOutcome::Accepted { .. } => ApiError::ProviderUnavailable(
+                    "the provider did not take the read receipt".into(),
+                ),
+            })?;
     }
     let conversation = conversations::mark_read(&db, tenant_id, id)
         .await?

@@ -3,7 +3,7 @@
 //! them out. The protocol itself lives in `ponte_core::realtime`.
 
 use ponte_core::realtime::{ready_frame, stamp, ClientCommand, PublishRequest, Subscription};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 use wasm_bindgen::JsCast;
 use worker::js_sys::JsString;
@@ -29,12 +29,6 @@ struct SeqRow {
 /// about the socket.
 pub const SUBSCRIPTION_HEADER: &str = "x-ponte-subscription";
 pub const PROTOCOL_HEADER: &str = "x-ponte-protocol";
-
-/// What a socket carries through hibernation.
-#[derive(Serialize, Deserialize, Default)]
-struct SocketState {
-    subscription: Subscription,
-}
 
 #[durable_object]
 pub struct TenantHub {
@@ -81,7 +75,8 @@ impl DurableObject for TenantHub {
         match subscription {
             Ok(subscription) => {
                 let frame = ready_frame("subscribed", self.current_seq()?, &subscription);
-                ws.serialize_attachment(SocketState { subscription })?;
+                // The subscription is the socket's attachment: it survives hibernation.
+                ws.serialize_attachment(subscription)?;
                 ws.send_with_str(frame)
             }
             Err(detail) => send_error(&ws, &detail),
@@ -136,9 +131,7 @@ impl TenantHub {
             .unwrap_or_default();
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        pair.server.serialize_attachment(SocketState {
-            subscription: subscription.clone(),
-        })?;
+        pair.server.serialize_attachment(&subscription)?;
         pair.server
             .send_with_str(ready_frame("ready", self.current_seq()?, &subscription))?;
         let response = Response::from_websocket(pair.client)?;
@@ -184,15 +177,14 @@ impl TenantHub {
             .collect();
         let mut delivered = 0usize;
         for ws in self.state.get_websockets() {
-            let state: SocketState = ws
+            let subscription: Subscription = ws
                 .deserialize_attachment()
                 .ok()
                 .flatten()
                 .unwrap_or_default();
             for (conversation_id, frame) in &frames {
                 // A socket that is closing cannot take more; the others must still get theirs.
-                if state.subscription.wants(conversation_id)
-                    && send_js_string(ws.as_ref(), frame).is_ok()
+                if subscription.wants(conversation_id) && send_js_string(ws.as_ref(), frame).is_ok()
                 {
                     delivered += 1;
                 }

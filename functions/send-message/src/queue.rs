@@ -60,24 +60,5 @@ async fn record_dead_letter(
             events.publish(env, &job.tenant_id).await;
         }
     }
-    let attempts = read_attempts(&db, job).await.unwrap_or(0);
-    dead_letters::record(&db, &job.tenant_id, &job.message_id, attempts, &reason, now).await
-}
-
-async fn read_attempts(db: &worker::D1Database, job: &SendJob) -> Option<i64> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        send_attempts: i64,
-    }
-    let row: Option<Row> = db
-        .prepare("SELECT send_attempts FROM messages WHERE id = ?1 AND tenant_id = ?2")
-        .bind(&[
-            job.message_id.as_str().into(),
-            job.tenant_id.as_str().into(),
-        ])
-        .ok()?
-        .first(None)
-        .await
-        .ok()?;
-    row.map(|r| r.send_attempts)
+    dead_letters::record(&db, &job.tenant_id, &job.message_id, &reason, now).await
 }

@@ -10,9 +10,9 @@ use ponte_edge::channel_cache;
 use ponte_edge::http::{json, ApiResult};
 use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::Events;
+use ponte_edge::store;
 use ponte_edge::store::outbound::{self, Claimed, IdempotencyRecord, NewOutbound, Recipient};
 use ponte_edge::store::read::{self, Message};
-use ponte_edge::store::{self, channels};
 use worker::{D1Database, Env, Headers, Request};
 
 use crate::sender::{self, Attempt, Policy, SendJob};
@@ -51,7 +51,7 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
     }
 
     let policy = Policy::from_env(env);
-    let recipient = recipient(&db, tenant_id, &request.target, now).await?;
+    let recipient = recipient(env, &db, tenant_id, &request.target, now).await?;
     if request.body.needs_open_window() && !window_open(recipient.last_inbound_at, now) {
         return Err(ApiError::InvalidField {
             field: "type".into(),
@@ -134,10 +134,7 @@ async fn first_attempt(
             code,
             title,
         }) => Err(ApiError::ProviderRejected {
-            detail: match code {
-                Some(code) => format!("{title} (provider error {code})"),
-                None => title,
-            },
+            detail: sender::refusal_detail(code, &title),
             resource: Some((
                 "message",
                 serde_json::to_value(&message).map_err(|e| ApiError::internal(e.to_string()))?,
@@ -198,6 +195,7 @@ async fn replay(
 }
 
 async fn recipient(
+    env: &Env,
     db: &D1Database,
     tenant_id: &str,
     target: &SendTarget,
@@ -211,7 +209,9 @@ async fn recipient(
                 reason: "no such conversation".into(),
             }),
         SendTarget::Phone { channel_id, to } => {
-            if channels::find(db, tenant_id, channel_id).await?.is_none() {
+            // Opened through the isolate's cache, where the send itself will find it again.
+            let channel = channel_cache::meta_by_id(env, db, tenant_id, channel_id, now).await?;
+            if channel.is_none() {
                 return Err(ApiError::InvalidField {
                     field: "channel_id".into(),
                     reason: "no such channel".into(),

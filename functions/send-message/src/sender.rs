@@ -59,6 +59,14 @@ impl Policy {
     }
 }
 
+/// How a provider's refusal reads to a caller: its title, and its code when it gave one.
+pub fn refusal_detail(code: Option<i64>, title: &str) -> String {
+    match code {
+        Some(code) => format!("{title} (provider error {code})"),
+        None => title.to_string(),
+    }
+}
+
 pub enum Attempt {
     Sent(Message),
     /// A transient failure; the next attempt is queued after its backoff.

@@ -6,18 +6,19 @@ use worker::D1Database;
 use super::{int, opt_int, text};
 use crate::problem::ApiError;
 
+/// The attempts come from the message itself, which counts each claim.
 pub async fn record(
     db: &D1Database,
     tenant_id: &str,
     message_id: &str,
-    attempts: i64,
     reason: &str,
     now: i64,
 ) -> Result<(), ApiError> {
     db.prepare(
-        "INSERT INTO dead_letters (tenant_id, message_id, attempts, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO dead_letters (tenant_id, message_id, attempts, reason, created_at) \
+         SELECT ?1, ?2, COALESCE((SELECT send_attempts FROM messages WHERE id = ?2 AND tenant_id = ?1), 0), ?3, ?4",
     )
-    .bind(&[text(tenant_id), text(message_id), int(attempts), text(reason), int(now)])?
+    .bind(&[text(tenant_id), text(message_id), text(reason), int(now)])?
     .run()
     .await?;
     Ok(())

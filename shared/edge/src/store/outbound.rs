@@ -10,7 +10,7 @@ use worker::D1Database;
 
 use super::inbound::{contact_statements, Target};
 use super::read::{
-    conversations_of, messages_of, Conversation, Message, CONVERSATION_COLUMNS, MESSAGE_COLUMNS,
+    conversation_statement, conversations_of, message_statement, messages_of, Conversation, Message,
 };
 use super::{int, opt_int, opt_text, text};
 use crate::problem::ApiError;
@@ -205,19 +205,12 @@ pub async fn insert_queued(
         opt_text(m.idempotency.map(|(key, _)| key)),
         int(m.now + m.lease_ms),
     ])?);
-    statements.push(
-        db.prepare(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND tenant_id = ?2"
-        ))
-        .bind(&[text(&id), text(m.tenant_id)])?,
-    );
-    statements.push(
-        db.prepare(format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
-             WHERE c.id = ?1 AND c.tenant_id = ?2"
-        ))
-        .bind(&[text(&m.recipient.conversation_id), text(m.tenant_id)])?,
-    );
+    statements.push(message_statement(db, m.tenant_id, &id)?);
+    statements.push(conversation_statement(
+        db,
+        m.tenant_id,
+        &m.recipient.conversation_id,
+    )?);
     let results = db.batch(statements).await?;
     let n = results.len();
     let (Some(message_rows), Some(conversation_rows)) = (results.get(n - 2), results.get(n - 1))
@@ -293,12 +286,7 @@ async fn then_read(
     message_id: &str,
     mut statements: Vec<worker::D1PreparedStatement>,
 ) -> Result<Message, ApiError> {
-    statements.push(
-        db.prepare(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND tenant_id = ?2"
-        ))
-        .bind(&[text(message_id), text(tenant_id)])?,
-    );
+    statements.push(message_statement(db, tenant_id, message_id)?);
     let results = db.batch(statements).await?;
     let last = results
         .last()

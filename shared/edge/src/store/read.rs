@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use worker::{D1Database, D1Result};
+use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use super::{int, opt_int, opt_text, text};
 use crate::problem::ApiError;
@@ -108,7 +108,7 @@ pub async fn conversations(
         .after
         .clone()
         .map_or((None, None), |(at, id)| (Some(at), Some(id)));
-    let rows: Vec<ConversationRow> = db
+    let result = db
         .prepare(sql)
         .bind(&[
             text(tenant_id),
@@ -119,9 +119,22 @@ pub async fn conversations(
             int(i64::from(f.limit) + 1),
         ])?
         .all()
-        .await?
-        .results()?;
-    Ok(rows.into_iter().map(Conversation::from).collect())
+        .await?;
+    conversations_of(&result)
+}
+
+/// One conversation as the API shows it; also run inside batches that change it.
+pub(crate) fn conversation_statement(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
+             WHERE c.tenant_id = ?1 AND c.id = ?2"
+        ))
+        .bind(&[text(tenant_id), text(id)])?)
 }
 
 pub async fn conversation(
@@ -129,16 +142,8 @@ pub async fn conversation(
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<Conversation>, ApiError> {
-    let sql = format!(
-        "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
-         WHERE c.tenant_id = ?1 AND c.id = ?2"
-    );
-    let row: Option<ConversationRow> = db
-        .prepare(sql)
-        .bind(&[text(tenant_id), text(id)])?
-        .first(None)
-        .await?;
-    Ok(row.map(Conversation::from))
+    let result = conversation_statement(db, tenant_id, id)?.all().await?;
+    Ok(conversations_of(&result)?.pop())
 }
 
 #[derive(Deserialize)]
@@ -272,7 +277,7 @@ pub async fn messages(
              ORDER BY provider_ts DESC, seq DESC LIMIT ?5"
         ),
     };
-    let rows: Vec<MessageRow> = db
+    let result = db
         .prepare(sql)
         .bind(&[
             text(conversation_id),
@@ -282,9 +287,21 @@ pub async fn messages(
             int(i64::from(limit) + 1),
         ])?
         .all()
-        .await?
-        .results()?;
-    Ok(rows.into_iter().map(Message::from).collect())
+        .await?;
+    messages_of(&result)
+}
+
+/// One message as the API shows it; also run inside batches that change it.
+pub(crate) fn message_statement(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND tenant_id = ?2"
+        ))
+        .bind(&[text(id), text(tenant_id)])?)
 }
 
 pub async fn message(
@@ -292,13 +309,7 @@ pub async fn message(
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<Message>, ApiError> {
-    let result = db
-        .prepare(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND tenant_id = ?2"
-        ))
-        .bind(&[text(id), text(tenant_id)])?
-        .all()
-        .await?;
+    let result = message_statement(db, tenant_id, id)?.all().await?;
     Ok(messages_of(&result)?.pop())
 }
 
