@@ -5,6 +5,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { startGraph } from "../tools/graph-emulator.mjs";
+import { metaText } from "../tools/meta-payloads.mjs";
 
 const [base, stateFile, graphPort] = process.argv.slice(2);
 const operatorKey = process.env.PONTE_OPERATOR_KEY;
@@ -59,16 +60,10 @@ await waitForHealth();
 const demo = await seed();
 graph.register(PHONE_NUMBER_ID, ACCESS_TOKEN);
 graph.followWithStatuses(PHONE_NUMBER_ID, demo.webhookUrl, demo.appSecret);
-const body = JSON.stringify({
-  object: "whatsapp_business_account",
-  entry: [{ id: "1", changes: [{ field: "messages", value: {
-    messaging_product: "whatsapp",
-    metadata: { display_phone_number: "15550000001", phone_number_id: "100000000000001" },
-    contacts: [{ profile: { name: "Ana Souza" }, wa_id: "5511987654321" }],
-    messages: [{ from: "5511987654321", id: `wamid.DEMO${Date.now()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: "text",
-                 text: { body: "Olá! Is my order on its way?" } }],
-  } }] }],
-});
+const body = JSON.stringify(metaText({
+  from: "5511987654321", name: "Ana Souza", id: `wamid.DEMO${Date.now()}`,
+  body: "Olá! Is my order on its way?", phoneNumberId: PHONE_NUMBER_ID,
+}));
 const signature = createHmac("sha256", demo.appSecret).update(body).digest("hex");
 console.log(`
 Ponte is running at ${base}

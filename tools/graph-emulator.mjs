@@ -5,6 +5,7 @@
 // sent → delivered → read statuses back to the channel's webhook, signed like Meta.
 import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
+import { metaStatus } from "./meta-payloads.mjs";
 
 export const GRAPH_VERSION = "v23.0";
 const SEND_TYPES = ["text", "image", "audio", "video", "document", "location", "reaction", "template", "sticker", "contacts", "interactive"];
@@ -73,14 +74,7 @@ export async function startGraph({ port = 0 } = {}) {
     if (!follower) return;
     ["sent", "delivered", "read"].forEach((status, i) => {
       setTimeout(() => {
-        const raw = JSON.stringify({
-          object: "whatsapp_business_account",
-          entry: [{ id: "0", changes: [{ field: "messages", value: {
-            messaging_product: "whatsapp",
-            metadata: { display_phone_number: "15550000001", phone_number_id: phoneNumberId },
-            statuses: [{ id: wamid, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: to }],
-          } }] }],
-        });
+        const raw = JSON.stringify(metaStatus({ id: wamid, status, recipient: to, phoneNumberId }));
         const signature = `sha256=${createHmac("sha256", follower.appSecret).update(raw).digest("hex")}`;
         fetch(follower.webhookUrl, {
           method: "POST", headers: { "content-type": "application/json", "x-hub-signature-256": signature }, body: raw,
@@ -174,5 +168,6 @@ export const answers = {
   }),
   /** Accepts the message, but answers only after `ms`: slower than the sender waits. */
   slow: (ms) => ({ delayMs: ms }),
+  forbidden: () => metaError(403, 10, "(#10) Application does not have permission for this action"),
   badToken: () => metaError(401, 190, "Error validating access token: Session has expired on Sunday, 22-Nov-26.", { error_subcode: 463 }),
 };

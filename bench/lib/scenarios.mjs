@@ -1,6 +1,7 @@
 // The measured scenarios: inbound webhooks (Ponte and the baseline), sends, and realtime fan-out.
 import { DatabaseSync } from "node:sqlite";
 import { call, createMetaChannel, createTenant, d1File, openSocket, postWebhook } from "../../tests/e2e/harness.mjs";
+import { metaText } from "../../tools/meta-payloads.mjs";
 import { runLoad, percentiles } from "./load.mjs";
 import { perRequest } from "./procs.mjs";
 import { echoWebhooks, inboundWorkload, sign } from "./webhooks.mjs";
@@ -73,10 +74,7 @@ export async function send(ponte, graph, { concurrency, requests }) {
   const contacts = 50;
   for (let c = 0; c < contacts; c++) {
     const from = `55119${String(20_000_000 + c).slice(-8)}`;
-    await postWebhook(ponte, channel, JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "1", changes: [{ field: "messages", value: {
-      messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: phoneNumberId },
-      contacts: [{ profile: { name: `C${c}` }, wa_id: from }],
-      messages: [{ from, id: `wamid.SEND.IN${c}`, timestamp: String(Math.floor(Date.now() / 1000)), type: "text", text: { body: "Oi" } }] } }] }] }));
+    await postWebhook(ponte, channel, metaText({ from, name: `C${c}`, id: `wamid.SEND.IN${c}`, body: "Oi", phoneNumberId }));
   }
   const conversations = (await call(ponte, "GET", "/v1/conversations?limit=200", { key: tenant.api_key })).json.data;
   const bodies = Array.from({ length: requests }, (_, i) => JSON.stringify({
@@ -114,10 +112,7 @@ export async function realtime(ponte, procs, { sockets, events }) {
   const clientBefore = process.cpuUsage();
   for (let e = 0; e < events; e++) {
     const id = `wamid.RT${sockets}.${e}`;
-    const body = JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "1", changes: [{ field: "messages", value: {
-      messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: phoneNumberId },
-      contacts: [{ profile: { name: "Ana" }, wa_id: "5511987654321" }],
-      messages: [{ from: "5511987654321", id, timestamp: String(Math.floor(Date.now() / 1000)), type: "text", text: { body: `Evento ${e}` } }] } }] }] });
+    const body = JSON.stringify(metaText({ from: "5511987654321", name: "Ana", id, body: `Evento ${e}`, phoneNumberId }));
     const started = performance.now();
     const arrivals = open.map((s) => s.next((f) => f.type === "message.created" && f.message.provider_message_id === id, 5000).then(
       (f) => latencies.push(f.receivedAt - started),

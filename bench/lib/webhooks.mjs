@@ -1,19 +1,9 @@
 // The inbound workload: signed Meta webhooks, each a distinct event, in a fixed mix of text
 // messages, media messages and delivery statuses of messages stored beforehand.
 import { createHmac } from "node:crypto";
+import { envelope } from "../../tools/meta-payloads.mjs";
 
 const MIX = ["text", "text", "text", "text", "text", "text", "text", "image", "image", "status", "status", "status"];
-
-function envelope(phoneNumberId, value) {
-  return {
-    object: "whatsapp_business_account",
-    entry: [{ id: "102290129340398", changes: [{ field: "messages", value: {
-      messaging_product: "whatsapp",
-      metadata: { display_phone_number: "15550783881", phone_number_id: phoneNumberId },
-      ...value,
-    } }] }],
-  };
-}
 
 const contactOf = (i) => `55119${String(10_000_000 + (i % 250)).slice(-8)}`;
 const seconds = () => String(Math.floor(Date.now() / 1000));
@@ -26,9 +16,7 @@ export function echoWebhooks(phoneNumberId, label, count, per = 50) {
     for (let i = start; i < Math.min(count, start + per); i++) {
       echoes.push({ from: "15550783881", to: contactOf(i), id: `wamid.${label}.ECHO${i}`, timestamp: seconds(), type: "text", text: { body: `Pedido ${i} confirmado` } });
     }
-    const body = envelope(phoneNumberId, { message_echoes: echoes });
-    body.entry[0].changes[0].field = "smb_message_echoes";
-    bodies.push(JSON.stringify(body));
+    bodies.push(JSON.stringify(envelope({ message_echoes: echoes }, phoneNumberId, "smb_message_echoes")));
   }
   return bodies;
 }
@@ -56,7 +44,7 @@ export function inboundWorkload(phoneNumberId, label, count) {
       value = { contacts: [{ profile: { name: `Cliente ${i % 250}` }, wa_id: from }], messages: [message] };
       messages += 1;
     }
-    bodies.push(JSON.stringify(envelope(phoneNumberId, value)));
+    bodies.push(JSON.stringify(envelope(value, phoneNumberId)));
   }
   return { bodies, messages, statuses };
 }

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import {
   call, conversations, openSocket, postWebhook, rawUpgrade, startPonte, tenantWithChannel,
 } from "./harness.mjs";
-import { metaStatus, metaText } from "./meta-payloads.mjs";
+import { PHONE_NUMBER_ID, envelope, metaStatus, metaText } from "../../tools/meta-payloads.mjs";
 
 let ponte;
 before(async () => (ponte = await startPonte()));
@@ -63,15 +63,10 @@ describe("events from webhooks", () => {
   test("statuses arrive as message.updated, in order, once each", async () => {
     const { key, channel } = await tenantWithChannel(ponte);
     // An echo is an outbound message the business sent from its phone: statuses follow it.
-    await posted(channel, {
-      object: "whatsapp_business_account",
-      entry: [{ id: "1", changes: [{ field: "smb_message_echoes", value: {
-        messaging_product: "whatsapp",
-        metadata: { display_phone_number: "15550783881", phone_number_id: "110200340056789" },
-        message_echoes: [{ from: "15550783881", to: "5511987654321", id: "wamid.OUT1",
-          timestamp: String(Math.floor(Date.now() / 1000)), type: "text", text: { body: "Seu pedido saiu" } }],
-      } }] }],
-    });
+    await posted(channel, envelope({
+      message_echoes: [{ from: "15550783881", to: "5511987654321", id: "wamid.OUT1",
+        timestamp: String(Math.floor(Date.now() / 1000)), type: "text", text: { body: "Seu pedido saiu" } }],
+    }, PHONE_NUMBER_ID, "smb_message_echoes"));
     const socket = await openSocket(ponte, { token: key });
     for (const status of ["sent", "delivered", "delivered", "read", "sent"]) {
       await posted(channel, metaStatus({ id: "wamid.OUT1", status }));

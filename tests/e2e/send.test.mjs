@@ -7,7 +7,7 @@ import {
   call, createMetaChannel, createTenant, openSocket, postWebhook, startPonte,
 } from "./harness.mjs";
 import { answers, startGraph } from "../../tools/graph-emulator.mjs";
-import { metaStatus, metaText } from "./meta-payloads.mjs";
+import { metaStatus, metaText } from "../../tools/meta-payloads.mjs";
 
 const MAX_ATTEMPTS = 3;
 let ponte;
@@ -195,9 +195,9 @@ describe("retries", () => {
     socket.close();
   });
 
-  test("a permanent refusal fails at once with the provider's reason: re-engagement 131047, bad token 190", async () => {
+  test("a permanent refusal fails at once with the provider's reason: 131047 (400), 190 (401), 10 (403)", async () => {
     const s = await setup({ from: "5511900131047" });
-    graph.script("5511900131047", answers.reengagement(), answers.badToken());
+    graph.script("5511900131047", answers.reengagement(), answers.badToken(), answers.forbidden());
     const first = await send(s.key, text(s.conversation));
     assert.equal(first.status, 502, first.text);
     assert.equal(first.headers.get("content-type"), "application/problem+json");
@@ -207,7 +207,10 @@ describe("retries", () => {
     const second = await send(s.key, text(s.conversation));
     assert.equal(second.status, 502);
     assert.equal(second.json.message.error.code, 190);
-    assert.equal(graph.callsTo("5511900131047").length, 2, "no retries");
+    const third = await send(s.key, text(s.conversation));
+    assert.equal(third.status, 502);
+    assert.equal(third.json.message.error.code, 10);
+    assert.equal(graph.callsTo("5511900131047").length, 3, "no retries");
   });
 });
 

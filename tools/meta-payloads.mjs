@@ -1,14 +1,16 @@
-// Builders for WhatsApp Cloud API webhook bodies, in Meta's documented envelope, for tests that
-// need many distinct messages and statuses rather than one fixture.
+// Builders for WhatsApp Cloud API webhook bodies, in Meta's documented envelope: for tests that
+// need many distinct messages and statuses rather than one fixture, the benchmarks, the Graph
+// API emulator's status webhooks and the `npm start` demo.
 export const PHONE_NUMBER_ID = "110200340056789";
 
-function envelope(value, phoneNumberId = PHONE_NUMBER_ID) {
+/** One change of `field` with `value` (contacts, messages, statuses, message_echoes…). */
+export function envelope(value, phoneNumberId = PHONE_NUMBER_ID, field = "messages") {
   return {
     object: "whatsapp_business_account",
     entry: [{
       id: "102290129340398",
       changes: [{
-        field: "messages",
+        field,
         value: {
           messaging_product: "whatsapp",
           metadata: { display_phone_number: "15550783881", phone_number_id: phoneNumberId },
