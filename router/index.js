@@ -7,12 +7,6 @@ const ROUTES = [
   ["/media/", "MEDIA_FETCH"],
 ];
 
-const problem = (status, title, detail) =>
-  new Response(JSON.stringify({ type: "about:blank", title, status, detail }), {
-    status,
-    headers: { "content-type": "application/problem+json" },
-  });
-
 export default {
   async fetch(request, env) {
     const { pathname } = new URL(request.url);
@@ -24,9 +18,6 @@ export default {
         return env[binding].fetch(request);
       }
     }
-    if (env.ASSETS) {
-      return env.ASSETS.fetch(request);
-    }
-    return problem(404, "Not found", "no route for this path");
+    return env.INBOX.fetch(request);
   },
 };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run deploy`: build, migrate D1 remotely, deploy each function, then the primary Worker.
+# `npm run deploy`: build, migrate D1 remotely, deploy each function and the inbox, then the primary Worker.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -10,4 +10,5 @@ wrangler d1 migrations apply DB --remote -c functions/webhook-receiver/wrangler.
 # harmlessly.
 for q in ponte-send ponte-send-dlq; do wrangler queues create "$q" 2>/dev/null || true; done
 for f in "${FUNCTIONS[@]}"; do wrangler deploy -c "functions/$f/wrangler.toml"; done
+wrangler deploy -c inbox/wrangler.toml
 wrangler deploy -c wrangler.toml

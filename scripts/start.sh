@@ -27,6 +27,7 @@ wrangler d1 migrations apply DB --local --persist-to "$STATE" -c functions/webho
 
 configs=(-c wrangler.toml)
 for f in "${FUNCTIONS[@]}"; do configs+=(-c "functions/$f/wrangler.toml"); done
+configs+=(-c inbox/wrangler.toml)
 wrangler dev "${configs[@]}" --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
   --show-interactive-dev-session=false &
 WRANGLER_PID=$!

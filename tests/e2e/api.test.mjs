@@ -19,6 +19,20 @@ const textFrom = (waId, id, timestamp, body) => {
   return b;
 };
 
+describe("the primary Worker's routes", () => {
+  test("the inbox is served from its own Worker; other paths reach their function", async () => {
+    const page = await call(ponte, "GET", "/");
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-type"), /^text\/html/);
+    assert.match(page.text, /<html/);
+    assert.equal((await call(ponte, "GET", "/no-such-page")).status, 404);
+    assert.deepEqual((await call(ponte, "GET", "/healthz")).json, { ok: true });
+    const webhook = await call(ponte, "POST", "/webhooks/meta/no-such-token", { body: {} });
+    assert.equal(webhook.status, 404);
+    assert.equal(webhook.headers.get("content-type"), "application/problem+json");
+  });
+});
+
 describe("tenants (operator)", () => {
   test("the operator key creates a tenant and its API key is shown once", async () => {
     const res = await call(ponte, "POST", "/v1/tenants", { key: ponte.operatorKey, body: { name: "Padaria Pão Quente" } });

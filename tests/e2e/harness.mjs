@@ -19,7 +19,7 @@ export async function startPonte({ vars = {} } = {}) {
   const operatorKey = randomBytes(24).toString("base64url");
   const masterKey = randomBytes(32).toString("base64url");
   const running = await startWrangler({
-    configs: ["wrangler.toml", ...FUNCTIONS.map((f) => `functions/${f}/wrangler.toml`)],
+    configs: ["wrangler.toml", ...FUNCTIONS.map((f) => `functions/${f}/wrangler.toml`), "inbox/wrangler.toml"],
     migrate: "functions/webhook-receiver/wrangler.toml",
     env: { ...vars, PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey },
     ready: async (base) => (await fetch(`${base}/healthz`)).ok,
