@@ -168,6 +168,7 @@ export async function openSocket(ponte, { token, protocols, query = "" } = {}) {
     ws.addEventListener("open", resolve, { once: true });
     ws.addEventListener("error", () => reject(new Error("websocket error")), { once: true });
   });
+  const whenClosed = new Promise((resolve) => ws.addEventListener("close", resolve, { once: true }));
   await opened;
   const ready = await next((f) => f.type === "ready");
   return {
@@ -175,6 +176,7 @@ export async function openSocket(ponte, { token, protocols, query = "" } = {}) {
     events: () => frames.filter((f) => typeof f.seq === "number" && f.type.includes(".")),
     send: (obj) => ws.send(typeof obj === "string" ? obj : JSON.stringify(obj)),
     close: () => ws.close(),
+    whenClosed,
   };
 }
 

@@ -1,9 +1,10 @@
 // Realtime end to end on the real runtime: inbox WebSockets held by the tenant's Durable Object
 // receive every change the webhook path stores, once, in order, numbered, and only their tenant's.
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, test } from "node:test";
 import {
-  call, conversations, openSocket, postWebhook, rawUpgrade, startPonte, tenantWithChannel,
+  call, d1File, messagesOf, conversations, openSocket, postWebhook, rawUpgrade, startPonte, tenantWithChannel,
 } from "./harness.mjs";
 import { PHONE_NUMBER_ID, envelope, metaStatus, metaText } from "../../tools/meta-payloads.mjs";
 
@@ -203,6 +204,72 @@ describe("connecting", () => {
     assert.equal((await rawUpgrade(ponte, `/v1/realtime?access_token=${key}&conversation_id=${tooMany}`)).status, 422);
     const ok = await rawUpgrade(ponte, `/v1/realtime?access_token=${key}`);
     assert.equal(ok.status, 101);
+  });
+});
+
+describe("publishing only where someone listens", () => {
+  /** What D1 says of the tenant's hub: the flag that publishers read in their batch. */
+  const presence = (tenantId) => {
+    const db = new DatabaseSync(d1File(ponte.persist), { readOnly: true });
+    try {
+      return db.prepare("SELECT listening, version FROM realtime_presence WHERE tenant_id = ?").get(tenantId) ?? null;
+    } finally {
+      db.close();
+    }
+  };
+
+  test("webhooks of a tenant that never had a socket skip the hub; the first socket still gets every later event", async () => {
+    const { tenant, key, channel } = await tenantWithChannel(ponte);
+    await posted(channel, metaText({ id: "wamid.QUIET1" }));
+    await posted(channel, metaText({ id: "wamid.QUIET2" }));
+    assert.equal(presence(tenant.id), null);
+
+    const socket = await openSocket(ponte, { token: key });
+    // Nothing was numbered while nobody listened, and the flag was up before `ready`.
+    assert.equal(socket.ready.seq, 0);
+    assert.deepEqual({ ...presence(tenant.id) }, { listening: 1, version: 1 });
+    await posted(channel, metaText({ id: "wamid.HEARD" }));
+    const created = await socket.next(ofType("message.created"));
+    assert.equal(created.message.provider_message_id, "wamid.HEARD");
+    assert.equal(created.seq, 1);
+    // What came before `ready` is in the read API.
+    const [conversation] = await conversations(ponte, key);
+    const stored = (await messagesOf(ponte, key, conversation.id)).map((m) => m.provider_message_id);
+    assert.deepEqual(stored.sort(), ["wamid.HEARD", "wamid.QUIET1", "wamid.QUIET2"]);
+    socket.close();
+  });
+
+  test("after the last socket closes, one publish lowers the flag and later webhooks skip the hub", async () => {
+    const { tenant, key, channel } = await tenantWithChannel(ponte);
+    const first = await openSocket(ponte, { token: key });
+    await posted(channel, metaText({ id: "wamid.BEFORE" }));
+    await first.next((f) => f.type === "conversation.updated" && f.seq === 2);
+    first.close();
+    await first.whenClosed;
+
+    await posted(channel, metaText({ id: "wamid.LOWERS" }));
+    assert.deepEqual({ ...presence(tenant.id) }, { listening: 0, version: 2 });
+    await posted(channel, metaText({ id: "wamid.SKIPS" }));
+
+    const second = await openSocket(ponte, { token: key });
+    assert.equal(second.ready.seq, 2, "nothing was numbered for no one");
+    assert.deepEqual({ ...presence(tenant.id) }, { listening: 1, version: 3 });
+    await posted(channel, metaText({ id: "wamid.AGAIN" }));
+    const created = await second.next(ofType("message.created"));
+    assert.equal(created.message.provider_message_id, "wamid.AGAIN");
+    assert.equal(created.seq, 3);
+    second.close();
+  });
+
+  test("sockets opening together all get `ready` only once the flag is up", async () => {
+    const { tenant, key, channel } = await tenantWithChannel(ponte);
+    const sockets = await Promise.all(Array.from({ length: 5 }, () => openSocket(ponte, { token: key })));
+    assert.equal(presence(tenant.id).listening, 1);
+    await posted(channel, metaText({ id: "wamid.ALL" }));
+    for (const socket of sockets) {
+      assert.equal((await socket.next(ofType("message.created"))).message.provider_message_id, "wamid.ALL");
+      socket.close();
+    }
   });
 });
 

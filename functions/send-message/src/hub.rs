@@ -3,7 +3,11 @@
 //! them out. The protocol itself lives in `ponte_core::realtime`.
 
 use ponte_core::realtime::{ready_frame, stamp, ClientCommand, PublishRequest, Subscription};
+use ponte_edge::now_ms;
+use ponte_edge::problem::ApiError;
+use ponte_edge::store::{self, presence};
 use serde::Deserialize;
+use std::cell::Cell;
 use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 use wasm_bindgen::JsCast;
 use worker::js_sys::JsString;
@@ -25,26 +29,65 @@ struct SeqRow {
     seq: i64,
 }
 
+/// The tenant this hub serves and the last version of the presence flag it wrote to D1.
+const CREATE_PRESENCE: &str = "CREATE TABLE IF NOT EXISTS hub_presence \
+     (id INTEGER PRIMARY KEY CHECK (id = 1), tenant_id TEXT NOT NULL, version INTEGER NOT NULL)";
+const READ_TENANT: &str = "SELECT tenant_id FROM hub_presence WHERE id = 1";
+const NEXT_VERSION: &str = "INSERT INTO hub_presence (id, tenant_id, version) VALUES (1, ?, 1) \
+     ON CONFLICT (id) DO UPDATE SET version = version + 1, tenant_id = excluded.tenant_id \
+     RETURNING version";
+
+#[derive(Deserialize)]
+struct TenantRow {
+    tenant_id: String,
+}
+
+#[derive(Deserialize)]
+struct VersionRow {
+    version: i64,
+}
+
+/// What this instance knows of the tenant's flag in D1 (`store::presence`). Writes carry
+/// increasing versions, so whichever of two racing writes was decided last wins in D1.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Presence {
+    /// A fresh instance: the flag may be either.
+    Unknown,
+    Raising(i64),
+    Up,
+    Lowering(i64),
+    Down,
+}
+
 /// Headers by which the connecting Worker (which has authenticated the client) tells the hub
 /// about the socket.
 pub const SUBSCRIPTION_HEADER: &str = "x-ponte-subscription";
 pub const PROTOCOL_HEADER: &str = "x-ponte-protocol";
+pub const TENANT_HEADER: &str = "x-ponte-tenant";
 
 #[durable_object]
 pub struct TenantHub {
     state: State,
+    env: Env,
+    presence: Cell<Presence>,
 }
 
 impl DurableObject for TenantHub {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         // Keep-alive pings are answered by the runtime without waking the object.
         if let Ok(pair) = WebSocketRequestResponsePair::new("ping", "pong") {
             state.set_websocket_auto_response(&pair);
         }
-        if let Err(e) = state.storage().sql().exec(CREATE_SEQ, None) {
-            worker::console_error!("hub: creating the sequence table failed: {e}");
+        for create in [CREATE_SEQ, CREATE_PRESENCE] {
+            if let Err(e) = state.storage().sql().exec(create, None) {
+                worker::console_error!("hub: creating its tables failed: {e}");
+            }
         }
-        Self { state }
+        Self {
+            state,
+            env,
+            presence: Cell::new(Presence::Unknown),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -123,7 +166,88 @@ impl TenantHub {
         Ok(row.seq.max(0) as u64)
     }
 
+    /// Before a socket gets `ready`, D1 must say that someone listens.
+    async fn raise_presence(&self, tenant_id: &str) -> std::result::Result<(), ApiError> {
+        if self.presence.get() == Presence::Up {
+            return Ok(());
+        }
+        let version = self.next_presence_version(tenant_id)?;
+        self.presence.set(Presence::Raising(version));
+        let written = match store::db(&self.env) {
+            Ok(db) => presence::set(&db, tenant_id, true, version, now_ms()).await,
+            Err(e) => Err(e),
+        };
+        if self.presence.get() == Presence::Raising(version) {
+            self.presence.set(if written.is_ok() {
+                Presence::Up
+            } else {
+                Presence::Unknown
+            });
+        }
+        written
+    }
+
+    /// Called by a publish that found no socket. A connect that is raising the flag meanwhile
+    /// has not accepted its socket yet, so lowering then is left to a later publish.
+    async fn lower_presence(&self) {
+        if !matches!(self.presence.get(), Presence::Up | Presence::Unknown) {
+            return;
+        }
+        let Ok(Some(tenant_id)) = self.served_tenant() else {
+            // Never raised: nothing to lower.
+            self.presence.set(Presence::Down);
+            return;
+        };
+        let Ok(version) = self.next_presence_version(&tenant_id) else {
+            return;
+        };
+        self.presence.set(Presence::Lowering(version));
+        let written = match store::db(&self.env) {
+            Ok(db) => presence::set(&db, &tenant_id, false, version, now_ms()).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &written {
+            worker::console_error!(
+                "hub: recording that tenant {tenant_id} has no socket failed: {e:?}"
+            );
+        }
+        if self.presence.get() == Presence::Lowering(version) {
+            self.presence.set(if written.is_ok() {
+                Presence::Down
+            } else {
+                Presence::Unknown
+            });
+        }
+    }
+
+    fn served_tenant(&self) -> Result<Option<String>> {
+        let rows: Vec<TenantRow> = self
+            .state
+            .storage()
+            .sql()
+            .exec(READ_TENANT, None)?
+            .to_array()?;
+        Ok(rows.into_iter().next().map(|r| r.tenant_id))
+    }
+
+    fn next_presence_version(&self, tenant_id: &str) -> Result<i64> {
+        let row: VersionRow = self
+            .state
+            .storage()
+            .sql()
+            .exec(NEXT_VERSION, vec![SqlStorageValue::from(tenant_id)])?
+            .one()?;
+        Ok(row.version)
+    }
+
     async fn accept_socket(&self, req: &Request) -> Result<Response> {
+        let Some(tenant_id) = req.headers().get(TENANT_HEADER)? else {
+            return Response::error("the connecting Worker must name the tenant", 400);
+        };
+        if let Err(e) = self.raise_presence(&tenant_id).await {
+            worker::console_error!("hub: recording that tenant {tenant_id} listens failed: {e:?}");
+            return Response::error("realtime is unavailable, try again", 503);
+        }
         let subscription = req
             .headers()
             .get(SUBSCRIPTION_HEADER)?
@@ -152,6 +276,14 @@ impl TenantHub {
         let Ok(publish) = serde_json::from_str::<PublishRequest>(&req.text().await?) else {
             return Response::error("expected {\"events\":[…]}", 400);
         };
+        let sockets = self.state.get_websockets();
+        if sockets.is_empty() {
+            // Nobody to number events for: tell publishers to stop coming.
+            self.lower_presence().await;
+            return Response::from_json(
+                &serde_json::json!({"seq": self.current_seq()?, "delivered": 0}),
+            );
+        }
         let last = self.advance_seq(publish.events.len() as u64)?;
         let first = last + 1 - publish.events.len() as u64;
 
@@ -171,7 +303,7 @@ impl TenantHub {
             })
             .collect();
         let mut delivered = 0usize;
-        for ws in self.state.get_websockets() {
+        for ws in sockets {
             let subscription: Subscription = ws
                 .deserialize_attachment()
                 .ok()

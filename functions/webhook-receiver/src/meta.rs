@@ -14,6 +14,7 @@ use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::Events;
 use ponte_edge::store::channels::{self, MetaChannel};
 use ponte_edge::store::inbound::{self, Target};
+use ponte_edge::store::presence;
 use ponte_edge::store::webhook_events::{self, NewEvent, Outcome};
 use ponte_edge::store::{self};
 use serde_json::json;
@@ -152,6 +153,8 @@ async fn store_batch(
     let mut write = inbound::statements(db, &target, batch)?;
     let mut statements = vec![webhook_events::insert(db, &event)?];
     statements.append(&mut write.statements);
+    // Read in the same transaction as the writes: see store::presence for why that is enough.
+    statements.push(presence::statement(db, &channel.record.tenant_id)?);
     let results = match db.batch(statements).await {
         Ok(results) => results,
         Err(e) => {
@@ -167,6 +170,14 @@ async fn store_batch(
     };
     // Committed: from here on nothing may turn the answer into an error, or Meta would retry a
     // delivery that is already stored.
+    // If the flag cannot be read, publishing costs a round trip; skipping could lose an event.
+    let listening = results
+        .last()
+        .map_or(Ok(true), presence::listening)
+        .unwrap_or(true);
+    if !listening {
+        return json(200, &received(counts));
+    }
     let changes = match write.changes(results.get(1..).unwrap_or_default()) {
         Ok(mut changes) => inbound::settle_echoes(db, &channel.record.tenant_id, &mut changes)
             .await
@@ -189,10 +200,11 @@ async fn store_batch(
         }
         Err(e) => worker::console_error!("reading back webhook {} changes: {e:?}", event.id),
     }
-    json(
-        200,
-        &json!({"received": true, "messages": counts.0, "statuses": counts.1, "ignored": counts.2}),
-    )
+    json(200, &received(counts))
+}
+
+fn received(counts: (usize, usize, usize)) -> serde_json::Value {
+    json!({"received": true, "messages": counts.0, "statuses": counts.1, "ignored": counts.2})
 }
 
 /// Logs a delivery that is not stored and answers with `error`.

@@ -5,6 +5,7 @@ pub mod conversations;
 pub mod dead_letters;
 pub mod inbound;
 pub mod outbound;
+pub mod presence;
 pub mod read;
 pub mod tenants;
 pub mod webhook_events;

@@ -1,0 +1,56 @@
+//! Whether anyone listens to a tenant's realtime hub (`realtime_presence`), so that publishers
+//! can skip the hub, a Durable Object round trip, when no inbox is open.
+//!
+//! Why skipping is safe: the hub raises the flag and waits for D1 before a socket gets its
+//! `ready` frame. A batch that committed before that saw the flag down, but its rows were
+//! already in D1 when the client fetched its initial state after `ready`; a batch that commits
+//! after it sees the flag up and publishes.
+
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement, D1Result};
+
+use super::{int, text};
+use crate::problem::ApiError;
+
+const SET: &str = "INSERT INTO realtime_presence (tenant_id, listening, version, updated_at) \
+     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id) DO UPDATE SET listening = excluded.listening, \
+     version = excluded.version, updated_at = excluded.updated_at \
+     WHERE excluded.version > realtime_presence.version";
+
+const READ: &str = "SELECT listening FROM realtime_presence WHERE tenant_id = ?1";
+
+#[derive(Deserialize)]
+struct Row {
+    listening: i64,
+}
+
+/// Records the hub's view; a write older (lower `version`) than the stored one changes nothing.
+pub async fn set(
+    db: &D1Database,
+    tenant_id: &str,
+    listening: bool,
+    version: i64,
+    now: i64,
+) -> Result<(), ApiError> {
+    db.prepare(SET)
+        .bind(&[
+            text(tenant_id),
+            int(i64::from(listening)),
+            int(version),
+            int(now),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// A statement to add to a publisher's batch; read its result with [`listening`].
+pub fn statement(db: &D1Database, tenant_id: &str) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db.prepare(READ).bind(&[text(tenant_id)])?)
+}
+
+/// No row means no socket ever connected.
+pub fn listening(result: &D1Result) -> Result<bool, ApiError> {
+    let rows: Vec<Row> = result.results()?;
+    Ok(rows.first().is_some_and(|r| r.listening != 0))
+}
