@@ -32,34 +32,11 @@ macro_rules! resolve_contact {
     };
 }
 
-const INSERT_CONTACT: &str = concat!(
-    "INSERT INTO contacts (id, tenant_id, name, phone_e164, created_at, updated_at) ",
-    "SELECT ?1, ?2, ?4, ?5, ?6, ?6 WHERE NOT EXISTS (SELECT 1 FROM contact_identities ",
-    "WHERE tenant_id = ?2 AND identity IN (SELECT value FROM json_each(?3)))"
-);
-
-const INSERT_IDENTITIES: &str = concat!(
-    "INSERT INTO contact_identities (tenant_id, identity, contact_id, created_at) ",
-    "SELECT ?2, j.value, COALESCE(",
-    resolve_contact!(),
-    ", ?1), ?4 FROM json_each(?3) AS j WHERE true ",
-    "ON CONFLICT (tenant_id, identity) DO NOTHING"
-);
-
-const REFRESH_CONTACT: &str = concat!(
-    "UPDATE contacts SET name = COALESCE(?4, name), phone_e164 = COALESCE(phone_e164, ?5), updated_at = ?6 ",
-    "WHERE id = ",
-    resolve_contact!(),
-    " AND ((?4 IS NOT NULL AND name IS NOT ?4) OR (phone_e164 IS NULL AND ?5 IS NOT NULL))"
-);
-
-/// Activity starts at 0: the message inserted right after moves it to its provider timestamp.
-const INSERT_CONVERSATION: &str = concat!(
-    "INSERT INTO conversations (id, tenant_id, channel_id, contact_id, last_activity_at, created_at) ",
-    "SELECT ?1, ?2, ?4, ",
-    resolve_contact!(),
-    ", 0, ?5 WHERE true ON CONFLICT (channel_id, contact_id) DO NOTHING"
-);
+/// Finds or creates the contact and its conversation on the channel: the view's trigger
+/// (migrations/0004_contact_arrivals.sql) runs the four statements that takes.
+const CONTACT_ARRIVES: &str =
+    "INSERT INTO contact_arrivals (contact_id, conversation_id, tenant_id, \
+     channel_id, identities, name, phone_e164, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 /// A NULL conversation (which would mean a bug above) violates NOT NULL and fails the whole
 /// batch loudly, so the provider retries, rather than silently dropping the message. Returns the
@@ -86,11 +63,13 @@ fn apply_status_sql() -> String {
     )
 }
 
+/// Read only for a tenant whose hub has sockets: nobody else would see them.
 fn touched_conversations_sql() -> String {
     format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
          WHERE c.tenant_id = ?2 AND c.id IN (SELECT conversation_id FROM messages \
-         WHERE id IN (SELECT value FROM json_each(?1)))"
+         WHERE id IN (SELECT value FROM json_each(?1))) AND {}",
+        super::presence::LISTENING_GUARD
     )
 }
 
@@ -148,7 +127,7 @@ pub fn statements(
     to: &Target,
     batch: &InboundBatch,
 ) -> Result<InboundWrite, ApiError> {
-    let mut out = Vec::with_capacity(batch.messages.len() * 6 + batch.statuses.len() * 2 + 2);
+    let mut out = Vec::with_capacity(batch.messages.len() * 3 + batch.statuses.len() * 2 + 1);
     let identities: Vec<String> = batch
         .messages
         .iter()
@@ -166,7 +145,7 @@ pub fn statements(
     for (ids, contact) in &contacts {
         let name = contact.name.as_deref().filter(|n| !n.is_empty());
         let phone = contact.phone().map(|p| p.e164());
-        out.extend(contact_statements(db, to, ids, name, phone.as_deref())?);
+        out.push(contact_statement(db, to, ids, name, phone.as_deref())?);
     }
     let mut message_ids = Vec::with_capacity(batch.messages.len());
     let mut message_at = Vec::with_capacity(batch.messages.len());
@@ -210,40 +189,23 @@ fn identities_json(to: &Target, contact: &ContactRef) -> String {
 
 /// Finds or creates the contact known by any of `ids` (a JSON array of identity keys), adds the
 /// keys it lacks, and makes sure it has a conversation on the channel, all inside the batch.
-pub(crate) fn contact_statements(
+pub(crate) fn contact_statement(
     db: &D1Database,
     to: &Target,
     ids: &str,
     name: Option<&str>,
     phone: Option<&str>,
-) -> Result<Vec<D1PreparedStatement>, ApiError> {
-    let contact_id = new_id("ct");
-    // INSERT_CONTACT and REFRESH_CONTACT take the same parameters.
-    let contact_args = [
-        text(&contact_id),
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db.prepare(CONTACT_ARRIVES).bind(&[
+        text(&new_id("ct")),
+        text(&new_id("con")),
         text(to.tenant_id),
+        text(to.channel_id),
         text(ids),
         opt_text(name),
         opt_text(phone),
         int(to.received_at),
-    ];
-    Ok(vec![
-        db.prepare(INSERT_CONTACT).bind(&contact_args)?,
-        db.prepare(INSERT_IDENTITIES).bind(&[
-            text(&contact_id),
-            text(to.tenant_id),
-            text(ids),
-            int(to.received_at),
-        ])?,
-        db.prepare(REFRESH_CONTACT).bind(&contact_args)?,
-        db.prepare(INSERT_CONVERSATION).bind(&[
-            text(&new_id("con")),
-            text(to.tenant_id),
-            text(ids),
-            text(to.channel_id),
-            int(to.received_at),
-        ])?,
-    ])
+    ])?)
 }
 
 fn message_statement(

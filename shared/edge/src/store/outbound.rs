@@ -8,7 +8,7 @@ use ponte_core::status::DeliveryStatus;
 use serde::Deserialize;
 use worker::D1Database;
 
-use super::inbound::{contact_statements, Target};
+use super::inbound::{contact_statement, Target};
 use super::read::{
     conversation_statement, conversations_of, message_statement, messages_of, Conversation, Message,
 };
@@ -80,8 +80,8 @@ pub async fn recipient_by_phone(
         channel_id,
         received_at: now,
     };
-    let mut statements = contact_statements(db, &target, &ids, None, Some(&canonical))?;
-    statements.push(
+    let statements = vec![
+        contact_statement(db, &target, &ids, None, Some(&canonical))?,
         db.prepare(concat!(
             recipient_select!(),
             "WHERE c.tenant_id = ?1 AND c.channel_id = ?2 AND c.contact_id = \
@@ -89,7 +89,7 @@ pub async fn recipient_by_phone(
              (SELECT value FROM json_each(?3)) LIMIT 1)"
         ))
         .bind(&[text(tenant_id), text(channel_id), text(&ids)])?,
-    );
+    ];
     let results = db.batch(statements).await?;
     let rows: Vec<Recipient> = results
         .last()

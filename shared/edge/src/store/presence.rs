@@ -19,6 +19,10 @@ const SET: &str = "INSERT INTO realtime_presence (tenant_id, listening, version,
 
 const READ: &str = "SELECT listening FROM realtime_presence WHERE tenant_id = ?1";
 
+/// A condition for read-backs that only events need: true while the tenant in `?2` listens.
+pub(crate) const LISTENING_GUARD: &str =
+    "EXISTS (SELECT 1 FROM realtime_presence WHERE tenant_id = ?2 AND listening = 1)";
+
 #[derive(Deserialize)]
 struct Row {
     listening: i64,
