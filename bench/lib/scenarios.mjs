@@ -1,7 +1,8 @@
 // The measured scenarios: inbound webhooks (Ponte and the baseline), sends, and realtime fan-out.
 import { DatabaseSync } from "node:sqlite";
-import { call, createMetaChannel, createTenant, d1File, openSocket, postWebhook } from "../../tests/e2e/harness.mjs";
+import { call, createMetaChannel, createTenant, d1File, postWebhook } from "../../tests/e2e/harness.mjs";
 import { metaText } from "../../tools/meta-payloads.mjs";
+import { listen } from "./listener.mjs";
 import { runLoad, percentiles } from "./load.mjs";
 import { perRequest } from "./procs.mjs";
 import { echoWebhooks, inboundWorkload, sign } from "./webhooks.mjs";
@@ -104,7 +105,7 @@ export async function realtime(ponte, procs, { sockets, events }) {
   const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId });
   const open = [];
   for (let i = 0; i < sockets; i += 50) {
-    open.push(...(await Promise.all(Array.from({ length: Math.min(50, sockets - i) }, () => openSocket(ponte, { token: tenant.api_key })))));
+    open.push(...(await Promise.all(Array.from({ length: Math.min(50, sockets - i) }, () => listen(ponte, tenant.api_key)))));
   }
   const latencies = [];
   let missed = 0;
@@ -113,11 +114,12 @@ export async function realtime(ponte, procs, { sockets, events }) {
   for (let e = 0; e < events; e++) {
     const id = `wamid.RT${sockets}.${e}`;
     const body = JSON.stringify(metaText({ from: "5511987654321", name: "Ana", id, body: `Evento ${e}`, phoneNumberId }));
-    const started = performance.now();
-    const arrivals = open.map((s) => s.next((f) => f.type === "message.created" && f.message.provider_message_id === id, 5000).then(
-      (f) => latencies.push(f.receivedAt - started),
+    let started;
+    const arrivals = open.map((s) => s.arrival(id, 5000).then(
+      (receivedAt) => latencies.push(receivedAt - started),
       () => (missed += 1),
     ));
+    started = performance.now();
     const res = await postWebhook(ponte, channel, body);
     if (res.status !== 200) throw new Error(`realtime webhook: ${res.status} ${res.text}`);
     await Promise.all(arrivals);
