@@ -1,33 +1,34 @@
-// A lean inbox socket for the realtime benchmark. The test harness's socket keeps and parses every
-// frame and rescans them for each wait, which is right for assertions but grew to cost this
-// process more CPU per event than the runtime it measures, on the same two cores. This one
-// parses only the frames that can answer a wait: `message.created` events naming a waited-for id.
+// A lean inbox socket for the realtime benchmark. The client shares the machine's cores with the
+// runtime it measures, so its own cost per frame matters: the test harness's socket (Node's
+// built-in WebSocket, every frame parsed and kept) cost this process more CPU per event than the
+// runtime spent sending it. This one uses `ws` and parses only the frames that can answer a wait:
+// `message.created` events, while some id is awaited.
+import WebSocket from "ws";
 
 const CREATED = '"type":"message.created"';
 
 /** Opens a socket for `token` and resolves once the hub's `ready` frame has arrived. */
 export function listen(ponte, token) {
   const url = `${ponte.base.replace(/^http/, "ws")}/v1/realtime?access_token=${encodeURIComponent(token)}`;
-  const ws = new WebSocket(url);
+  const ws = new WebSocket(url, { perMessageDeflate: false });
   const waiting = new Map();
   let onReady;
   const ready = new Promise((resolve, reject) => {
     onReady = resolve;
-    ws.addEventListener("error", () => reject(new Error("websocket error")), { once: true });
+    ws.once("error", (e) => reject(new Error(`websocket error: ${e.message}`)));
   });
-  ws.addEventListener("message", (e) => {
+  ws.on("message", (data) => {
     const receivedAt = performance.now();
-    const data = e.data;
     if (onReady) {
-      const frame = JSON.parse(data);
+      const frame = JSON.parse(data.toString());
       if (frame.type === "ready") {
         onReady(frame);
         onReady = null;
       }
       return;
     }
-    if (waiting.size === 0 || typeof data !== "string" || !data.includes(CREATED)) return;
-    const { message } = JSON.parse(data);
+    if (waiting.size === 0 || !data.includes(CREATED)) return;
+    const { message } = JSON.parse(data.toString());
     const waiter = waiting.get(message?.provider_message_id);
     if (waiter) {
       waiting.delete(message.provider_message_id);
@@ -35,7 +36,7 @@ export function listen(ponte, token) {
       waiter.resolve(receivedAt);
     }
   });
-  ws.addEventListener("close", () => {
+  ws.on("close", () => {
     for (const [id, waiter] of waiting) {
       clearTimeout(waiter.timer);
       waiter.reject(new Error(`socket closed while waiting for ${id}`));

@@ -21,7 +21,7 @@ async function posted(channel, body) {
 }
 
 describe("events from webhooks", () => {
-  test("an inbound message pushes message.created and conversation.updated, numbered from 1", async () => {
+  test("an inbound message pushes one message.created carrying its conversation, numbered from 1", async () => {
     const { key, channel } = await tenantWithChannel(ponte);
     const socket = await openSocket(ponte, { token: key });
     assert.equal(socket.ready.seq, 0);
@@ -34,15 +34,21 @@ describe("events from webhooks", () => {
     assert.equal(created.message.direction, "inbound");
     assert.equal(created.conversation_id, created.message.conversation_id);
 
-    const updated = await socket.next(ofType("conversation.updated"));
-    assert.equal(updated.seq, 2);
-    assert.equal(updated.conversation.id, created.conversation_id);
-    assert.equal(updated.conversation.unread_count, 1);
-    assert.equal(updated.conversation.last_message.id, created.message.id);
-    assert.equal(updated.conversation.contact.name, "Maria");
+    const { conversation } = created;
+    assert.equal(conversation.id, created.conversation_id);
+    assert.equal(conversation.unread_count, 1);
+    assert.equal(conversation.last_message.id, created.message.id);
+    assert.equal(conversation.contact.name, "Maria");
     // The event carries what the read API returns, so a client needs no second request.
     const [listed] = await conversations(ponte, key);
-    assert.deepEqual(updated.conversation, listed);
+    assert.deepEqual(conversation, listed);
+
+    await posted(channel, metaText({ from: "5511987654321", name: "Maria", id: "wamid.RT2", body: "Tudo bem?" }));
+    const second = await socket.next(ofType("message.created"));
+    assert.equal(second.seq, 2);
+    assert.equal(second.conversation.unread_count, 2);
+    assert.equal(second.conversation.last_message.id, second.message.id);
+    assert.deepEqual(socket.events().map((e) => e.type), ["message.created", "message.created"], "one frame per message");
     socket.close();
   });
 
@@ -54,10 +60,9 @@ describe("events from webhooks", () => {
     await posted(channel, body);
     await posted(channel, metaText({ id: "wamid.AFTER" }));
     await socket.next((f) => f.message?.provider_message_id === "wamid.AFTER");
-    await socket.next((f) => f.type === "conversation.updated" && f.seq === 4);
     const created = socket.events().filter(ofType("message.created"));
     assert.deepEqual(created.map((e) => e.message.provider_message_id), ["wamid.DUP", "wamid.AFTER"]);
-    assert.deepEqual(socket.events().map((e) => e.seq), [1, 2, 3, 4], "no gaps, no repeats");
+    assert.deepEqual(socket.events().map((e) => e.seq), [1, 2], "no gaps, no repeats");
     socket.close();
   });
 
@@ -103,14 +108,13 @@ describe("events from webhooks", () => {
     const one = await openSocket(ponte, { token: key });
     const two = await openSocket(ponte, { token: key });
     for (let i = 0; i < 3; i++) await posted(channel, metaText({ from: `55119876543${i}0`, id: `wamid.S${i}` }));
-    // The last event is the third conversation's update.
-    for (const s of [one, two]) await s.next((f) => f.type === "conversation.updated" && f.seq === 6);
+    for (const s of [one, two]) await s.next((f) => f.type === "message.created" && f.seq === 3);
     const seqs = (s) => s.events().map((e) => `${e.seq}:${e.type}`);
     assert.deepEqual(seqs(one), seqs(two));
-    assert.equal(one.events().length, 6);
+    assert.equal(one.events().length, 3);
     // A client that reconnects learns where the stream stands.
     const late = await openSocket(ponte, { token: key });
-    assert.equal(late.ready.seq, 6);
+    assert.equal(late.ready.seq, 3);
     for (const s of [one, two, late]) s.close();
   });
 });
@@ -243,7 +247,7 @@ describe("publishing only where someone listens", () => {
     const { tenant, key, channel } = await tenantWithChannel(ponte);
     const first = await openSocket(ponte, { token: key });
     await posted(channel, metaText({ id: "wamid.BEFORE" }));
-    await first.next((f) => f.type === "conversation.updated" && f.seq === 2);
+    await first.next((f) => f.type === "message.created" && f.seq === 1);
     first.close();
     await first.whenClosed;
 
@@ -252,12 +256,12 @@ describe("publishing only where someone listens", () => {
     await posted(channel, metaText({ id: "wamid.SKIPS" }));
 
     const second = await openSocket(ponte, { token: key });
-    assert.equal(second.ready.seq, 2, "nothing was numbered for no one");
+    assert.equal(second.ready.seq, 1, "nothing was numbered for no one");
     assert.deepEqual({ ...presence(tenant.id) }, { listening: 1, version: 3 });
     await posted(channel, metaText({ id: "wamid.AGAIN" }));
     const created = await second.next(ofType("message.created"));
     assert.equal(created.message.provider_message_id, "wamid.AGAIN");
-    assert.equal(created.seq, 3);
+    assert.equal(created.seq, 2);
     second.close();
   });
 

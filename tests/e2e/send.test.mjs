@@ -61,6 +61,9 @@ describe("a text send", () => {
     });
 
     const wamid = res.json.provider_message_id;
+    const created = await socket.next((f) => f.type === "message.created" && f.message.id === res.json.id);
+    assert.equal(created.conversation.id, s.conversation.id);
+    assert.equal(created.conversation.last_message.id, res.json.id, "the event carries the conversation after the send");
     for (const status of ["sent", "delivered", "delivered", "read"]) {
       const hook = await postWebhook(ponte, s.channel, metaStatus({ id: wamid, status, recipient: s.from, phoneNumberId: s.phoneNumberId }));
       assert.equal(hook.status, 200, hook.text);
@@ -372,7 +375,8 @@ describe("agent actions", () => {
     assert.equal(resolved.json.status, "resolved");
     assert.equal((await socket.next((f) => f.type === "conversation.updated")).conversation.status, "resolved");
     await postWebhook(ponte, s.channel, metaText({ from: s.from, id: "wamid.REOPEN", phoneNumberId: s.phoneNumberId }));
-    assert.equal((await socket.next((f) => f.type === "conversation.updated")).conversation.status, "open");
+    // The reopening message carries its conversation.
+    assert.equal((await socket.next((f) => f.type === "message.created")).conversation.status, "open");
     const bad = await call(ponte, "PATCH", path, { key: s.key, body: { status: "closed" } });
     assert.equal(bad.status, 422);
     assert.equal(bad.json.field, "status");

@@ -113,8 +113,7 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
         return replay(&db, tenant_id, record, &hash).await;
     };
     let mut events = Events::default();
-    events.message_created(&message);
-    events.conversation_updated(&conversation);
+    events.message_created(&message, Some(&conversation));
     events.publish(env, tenant_id).await;
 
     first_attempt(env, &policy, &claimed, message).await

@@ -188,10 +188,11 @@ async fn store_batch(
         Ok(changes) => {
             let mut events = Events::default();
             for message in &changes.created {
-                events.message_created(message);
-            }
-            for conversation in &changes.conversations {
-                events.conversation_updated(conversation);
+                let conversation = changes
+                    .conversations
+                    .iter()
+                    .find(|c| c.id == message.conversation_id);
+                events.message_created(message, conversation);
             }
             for message in &changes.updated {
                 events.message_updated(message);

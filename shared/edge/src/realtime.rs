@@ -34,12 +34,15 @@ struct Payload<'a> {
 pub struct Events(Vec<Unstamped>);
 
 impl Events {
-    pub fn message_created(&mut self, message: &Message) {
+    /// A new message changes its conversation too (last message, unread count, activity); the
+    /// event carries the conversation as it stands after the change, so one frame updates both
+    /// the thread and the conversation list.
+    pub fn message_created(&mut self, message: &Message, conversation: Option<&Conversation>) {
         self.push(
             MESSAGE_CREATED,
             &message.conversation_id,
             Some(message),
-            None,
+            conversation,
         );
     }
 

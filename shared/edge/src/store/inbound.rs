@@ -94,6 +94,8 @@ pub struct Changes {
     pub created: Vec<Message>,
     /// Messages whose status moved, in the order the statuses were applied.
     pub updated: Vec<Message>,
+    /// The conversations of the created messages, after the change; read only while the tenant
+    /// listens.
     pub conversations: Vec<Conversation>,
 }
 
