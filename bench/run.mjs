@@ -11,7 +11,7 @@ import { startGraph } from "../tools/graph-emulator.mjs";
 import { ROOT, startWrangler } from "../tools/wrangler-dev.mjs";
 import { runtimeProcesses } from "./lib/procs.mjs";
 import { render } from "./lib/report.mjs";
-import { inboundBaseline, inboundPonte, realtime, send } from "./lib/scenarios.mjs";
+import { inboundBaseline, inboundPonte, realtime, realtimeFloor, send } from "./lib/scenarios.mjs";
 
 const num = (name, fallback) => Number(process.env[name] ?? fallback);
 const settings = {
@@ -77,6 +77,26 @@ try {
   ponte.stop();
   await graph.stop();
 }
+
+// After Ponte: the floor pushes a frame Ponte really sent, so both move the same bytes.
+log("realtime floor: starting");
+const floor = await startWrangler({
+  name: "ponte-bench-realtime-floor",
+  configs: ["bench/realtime-floor/wrangler.toml"],
+  ready: async (base) => (await fetch(`${base}/publish`, { method: "POST", body: "{}" })).status === 204,
+});
+try {
+  const procs = runtimeProcesses(floor.pid, floor.port);
+  results.baseline.realtime = [];
+  for (const ponteRun of results.ponte.realtime) {
+    if (ponteRun.frame === null) continue;
+    log(`realtime floor: ${ponteRun.sockets} sockets`);
+    results.baseline.realtime.push(await realtimeFloor(floor, procs, { sockets: ponteRun.sockets, events: settings.realtimeEvents, frame: ponteRun.frame }));
+  }
+} finally {
+  floor.stop();
+}
+for (const run of [...results.ponte.realtime, ...results.baseline.realtime]) delete run.frame;
 
 const { markdown, targets } = render(results);
 results.targets = targets;

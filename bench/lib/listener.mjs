@@ -7,10 +7,10 @@ import WebSocket from "ws";
 
 const CREATED = '"type":"message.created"';
 
-/** Opens a socket for `token` and resolves once the hub's `ready` frame has arrived. */
-export function listen(ponte, token) {
-  const url = `${ponte.base.replace(/^http/, "ws")}/v1/realtime?access_token=${encodeURIComponent(token)}`;
+/** Opens a socket at `url` and resolves once its `ready` frame has arrived. */
+export function listen(url) {
   const ws = new WebSocket(url, { perMessageDeflate: false });
+  let sample = null;
   const waiting = new Map();
   let onReady;
   const ready = new Promise((resolve, reject) => {
@@ -31,6 +31,7 @@ export function listen(ponte, token) {
     const { message } = JSON.parse(data.toString());
     const waiter = waiting.get(message?.provider_message_id);
     if (waiter) {
+      sample ??= data.toString();
       waiting.delete(message.provider_message_id);
       clearTimeout(waiter.timer);
       waiter.resolve(receivedAt);
@@ -54,6 +55,8 @@ export function listen(ponte, token) {
         waiting.set(id, { resolve, reject, timer });
       });
     },
+    /** One frame this socket waited for, as received. */
+    sample: () => sample,
     close: () => ws.close(),
   }));
 }

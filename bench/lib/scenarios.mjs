@@ -103,9 +103,34 @@ export async function realtime(ponte, procs, { sockets, events }) {
   const tenant = await createTenant(ponte, `Bench realtime ${sockets}`);
   const phoneNumberId = phoneId();
   const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId });
+  const url = `${ponte.base.replace(/^http/, "ws")}/v1/realtime?access_token=${encodeURIComponent(tenant.api_key)}`;
+  return fanOut({ url, procs, sockets, events, publish: async (id, e) => {
+    const body = JSON.stringify(metaText({ from: "5511987654321", name: "Ana", id, body: `Evento ${e}`, phoneNumberId }));
+    const res = await postWebhook(ponte, channel, body);
+    if (res.status !== 200) throw new Error(`realtime webhook: ${res.status} ${res.text}`);
+  } });
+}
+
+/**
+ * The same sockets and events on the realtime floor (bench/realtime-floor): a bare Durable Object
+ * that pushes the frame it is given, here one of Ponte's own `message.created` frames, to every
+ * socket. What it costs is what the runtime costs.
+ */
+export async function realtimeFloor(floor, procs, { sockets, events, frame }) {
+  const template = JSON.parse(frame);
+  return fanOut({ url: `${floor.base.replace(/^http/, "ws")}/connect`, procs, sockets, events, publish: async (id, e) => {
+    template.seq = e + 1;
+    template.message.provider_message_id = id;
+    const res = await fetch(`${floor.base}/publish`, { method: "POST", body: JSON.stringify(template) });
+    if (res.status !== 204) throw new Error(`realtime floor: ${res.status}`);
+  } });
+}
+
+/** Opens the sockets, then publishes `events` one after another, each awaited on every socket. */
+async function fanOut({ url, procs, sockets, events, publish }) {
   const open = [];
   for (let i = 0; i < sockets; i += 50) {
-    open.push(...(await Promise.all(Array.from({ length: Math.min(50, sockets - i) }, () => listen(ponte, tenant.api_key)))));
+    open.push(...(await Promise.all(Array.from({ length: Math.min(50, sockets - i) }, () => listen(url)))));
   }
   const latencies = [];
   let missed = 0;
@@ -113,20 +138,19 @@ export async function realtime(ponte, procs, { sockets, events }) {
   const clientBefore = process.cpuUsage();
   for (let e = 0; e < events; e++) {
     const id = `wamid.RT${sockets}.${e}`;
-    const body = JSON.stringify(metaText({ from: "5511987654321", name: "Ana", id, body: `Evento ${e}`, phoneNumberId }));
     let started;
     const arrivals = open.map((s) => s.arrival(id, 5000).then(
       (receivedAt) => latencies.push(receivedAt - started),
       () => (missed += 1),
     ));
     started = performance.now();
-    const res = await postWebhook(ponte, channel, body);
-    if (res.status !== 200) throw new Error(`realtime webhook: ${res.status} ${res.text}`);
+    await publish(id, e);
     await Promise.all(arrivals);
   }
   const cpu = perRequest(before, procs.sample(), events);
   const client = process.cpuUsage(clientBefore);
   cpu.client = (client.user + client.system) / 1000 / events;
+  const frame = open.map((s) => s.sample()).find((f) => f !== null) ?? null;
   for (const s of open) s.close();
-  return { sockets, events, deliveries: latencies.length, missed, cpu, ...percentiles(latencies) };
+  return { sockets, events, deliveries: latencies.length, missed, cpu, frame, frameBytes: frame?.length ?? 0, ...percentiles(latencies) };
 }
