@@ -151,10 +151,10 @@ async fn store_batch(
         received_at: event.received_at,
     };
     let mut write = inbound::statements(db, &target, batch)?;
-    let mut statements = vec![webhook_events::insert(db, &event)?];
+    // The event row also reads the presence flag, in the same transaction as the writes: see
+    // store::presence for why that is enough.
+    let mut statements = vec![webhook_events::insert_reading_presence(db, &event)?];
     statements.append(&mut write.statements);
-    // Read in the same transaction as the writes: see store::presence for why that is enough.
-    statements.push(presence::statement(db, &channel.record.tenant_id)?);
     let results = match db.batch(statements).await {
         Ok(results) => results,
         Err(e) => {
@@ -172,7 +172,7 @@ async fn store_batch(
     // delivery that is already stored.
     // If the flag cannot be read, publishing costs a round trip; skipping could lose an event.
     let listening = results
-        .last()
+        .first()
         .map_or(Ok(true), presence::listening)
         .unwrap_or(true);
     if !listening {

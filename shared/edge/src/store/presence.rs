@@ -1,5 +1,6 @@
 //! Whether anyone listens to a tenant's realtime hub (`realtime_presence`), so that publishers
-//! can skip the hub, a Durable Object round trip, when no inbox is open.
+//! can skip the hub, a Durable Object round trip, when no inbox is open. A webhook reads the flag
+//! inside its own batch (`webhook_events::insert_reading_presence`).
 //!
 //! Why skipping is safe: the hub raises the flag and waits for D1 before a socket gets its
 //! `ready` frame. A batch that committed before that saw the flag down, but its rows were
@@ -7,7 +8,7 @@
 //! after it sees the flag up and publishes.
 
 use serde::Deserialize;
-use worker::{D1Database, D1PreparedStatement, D1Result};
+use worker::{D1Database, D1Result};
 
 use super::{int, text};
 use crate::problem::ApiError;
@@ -17,15 +18,14 @@ const SET: &str = "INSERT INTO realtime_presence (tenant_id, listening, version,
      version = excluded.version, updated_at = excluded.updated_at \
      WHERE excluded.version > realtime_presence.version";
 
-const READ: &str = "SELECT listening FROM realtime_presence WHERE tenant_id = ?1";
-
 /// A condition for read-backs that only events need: true while the tenant in `?2` listens.
 pub(crate) const LISTENING_GUARD: &str =
     "EXISTS (SELECT 1 FROM realtime_presence WHERE tenant_id = ?2 AND listening = 1)";
 
 #[derive(Deserialize)]
 struct Row {
-    listening: i64,
+    /// NULL when the tenant has no row: no socket ever connected.
+    listening: Option<i64>,
 }
 
 /// Records the hub's view; a write older (lower `version`) than the stored one changes nothing.
@@ -48,13 +48,11 @@ pub async fn set(
     Ok(())
 }
 
-/// A statement to add to a publisher's batch; read its result with [`listening`].
-pub fn statement(db: &D1Database, tenant_id: &str) -> Result<D1PreparedStatement, ApiError> {
-    Ok(db.prepare(READ).bind(&[text(tenant_id)])?)
-}
-
-/// No row means no socket ever connected.
+/// Reads a statement's `listening` column.
 pub fn listening(result: &D1Result) -> Result<bool, ApiError> {
     let rows: Vec<Row> = result.results()?;
-    Ok(rows.first().is_some_and(|r| r.listening != 0))
+    Ok(rows
+        .first()
+        .and_then(|r| r.listening)
+        .is_some_and(|l| l != 0))
 }

@@ -46,30 +46,51 @@ pub struct NewEvent<'a> {
     pub body_r2_key: Option<String>,
 }
 
+macro_rules! insert_event {
+    () => {
+        "INSERT INTO webhook_events (id, tenant_id, channel_id, provider, received_at, signature_ok, outcome, \
+         http_status, message_count, status_count, ignored_count, error, body_bytes, body, body_r2_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+    };
+}
+
+/// The same insert, answering whether the tenant (`?2`) listens for realtime events: a stored
+/// webhook's batch learns it without a statement of its own. Read it with `presence::listening`.
+const INSERT_READING_PRESENCE: &str = concat!(
+    insert_event!(),
+    " RETURNING (SELECT listening FROM realtime_presence WHERE tenant_id = ?2) AS listening"
+);
+
 pub fn insert(db: &D1Database, e: &NewEvent) -> Result<D1PreparedStatement, ApiError> {
-    Ok(db
-        .prepare(
-            "INSERT INTO webhook_events (id, tenant_id, channel_id, provider, received_at, signature_ok, outcome, \
-             http_status, message_count, status_count, ignored_count, error, body_bytes, body, body_r2_key) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )
-        .bind(&[
-            text(&e.id),
-            text(e.tenant_id),
-            text(e.channel_id),
-            text(e.provider),
-            int(e.received_at),
-            int(i64::from(e.signature_ok)),
-            text(e.outcome.as_str()),
-            int(i64::from(e.http_status)),
-            int(e.counts.0 as i64),
-            int(e.counts.1 as i64),
-            int(e.counts.2 as i64),
-            opt_text(e.error.as_deref()),
-            int(e.body_bytes as i64),
-            opt_text(e.body),
-            opt_text(e.body_r2_key.as_deref()),
-        ])?)
+    bound(db.prepare(insert_event!()), e)
+}
+
+/// [`insert`], returning one row that says whether the tenant listens (see `store::presence`).
+pub fn insert_reading_presence(
+    db: &D1Database,
+    e: &NewEvent,
+) -> Result<D1PreparedStatement, ApiError> {
+    bound(db.prepare(INSERT_READING_PRESENCE), e)
+}
+
+fn bound(statement: D1PreparedStatement, e: &NewEvent) -> Result<D1PreparedStatement, ApiError> {
+    Ok(statement.bind(&[
+        text(&e.id),
+        text(e.tenant_id),
+        text(e.channel_id),
+        text(e.provider),
+        int(e.received_at),
+        int(i64::from(e.signature_ok)),
+        text(e.outcome.as_str()),
+        int(i64::from(e.http_status)),
+        int(e.counts.0 as i64),
+        int(e.counts.1 as i64),
+        int(e.counts.2 as i64),
+        opt_text(e.error.as_deref()),
+        int(e.body_bytes as i64),
+        opt_text(e.body),
+        opt_text(e.body_r2_key.as_deref()),
+    ])?)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
