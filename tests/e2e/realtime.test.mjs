@@ -236,6 +236,11 @@ describe("publishing only where someone listens", () => {
     const created = await socket.next(ofType("message.created"));
     assert.equal(created.message.provider_message_id, "wamid.HEARD");
     assert.equal(created.seq, 1);
+    // The receiver last saw this tenant without a socket, so its batch did not read the
+    // conversation back; the flag in that same batch said otherwise, and it was read after.
+    assert.equal(created.conversation.id, created.conversation_id);
+    assert.equal(created.conversation.last_message.id, created.message.id);
+    assert.equal(created.conversation.unread_count, 3);
     // What came before `ready` is in the read API.
     const [conversation] = await conversations(ponte, key);
     const stored = (await messagesOf(ponte, key, conversation.id)).map((m) => m.provider_message_id);

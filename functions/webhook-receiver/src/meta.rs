@@ -150,7 +150,11 @@ async fn store_batch(
         channel_id: &channel.record.id,
         received_at: event.received_at,
     };
-    let mut write = inbound::statements(db, &target, batch)?;
+    let tenant_id = &channel.record.tenant_id;
+    // Conversations are read back only for events; a tenant that had no socket at its last
+    // webhook is most likely still without one, so its batch skips the read.
+    let mut write =
+        inbound::statements(db, &target, batch, presence::probably_listening(tenant_id))?;
     // The event row also reads the presence flag, in the same transaction as the writes: see
     // store::presence for why that is enough.
     let mut statements = vec![webhook_events::insert_reading_presence(db, &event)?];
@@ -175,15 +179,19 @@ async fn store_batch(
         .first()
         .map_or(Ok(true), presence::listening)
         .unwrap_or(true);
+    presence::remember(tenant_id, listening);
     if !listening {
         return json(200, &received(counts));
     }
-    let changes = match write.changes(results.get(1..).unwrap_or_default()) {
-        Ok(mut changes) => inbound::settle_echoes(db, &channel.record.tenant_id, &mut changes)
-            .await
-            .map(|()| changes),
-        Err(e) => Err(e),
-    };
+    let changes = async {
+        let mut changes = write.changes(results.get(1..).unwrap_or_default())?;
+        write
+            .read_conversations_after(db, tenant_id, &mut changes)
+            .await?;
+        inbound::settle_echoes(db, tenant_id, &mut changes).await?;
+        Ok::<_, ApiError>(changes)
+    }
+    .await;
     match changes {
         Ok(changes) => {
             let mut events = Events::default();

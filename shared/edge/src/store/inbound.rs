@@ -86,6 +86,8 @@ pub struct InboundWrite {
     message_at: Vec<usize>,
     status_at: Vec<usize>,
     conversations_at: Option<usize>,
+    /// The new messages' ids (a JSON array), for reading their conversations after the batch.
+    message_ids: Option<String>,
 }
 
 /// What a webhook really changed: the rows to publish.
@@ -119,15 +121,41 @@ impl InboundWrite {
         }
         Ok(changes)
     }
+
+    /// Reads the conversations of the new messages when the batch did not: it was built for a
+    /// tenant thought not to listen, and the batch found that it does.
+    pub async fn read_conversations_after(
+        &self,
+        db: &D1Database,
+        tenant_id: &str,
+        changes: &mut Changes,
+    ) -> Result<(), ApiError> {
+        if let (None, Some(ids)) = (self.conversations_at, &self.message_ids) {
+            let result = touched_conversations(db, ids, tenant_id)?.all().await?;
+            changes.conversations = conversations_of(&result)?;
+        }
+        Ok(())
+    }
+}
+
+fn touched_conversations(
+    db: &D1Database,
+    message_ids: &str,
+    tenant_id: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(touched_conversations_sql())
+        .bind(&[text(message_ids), text(tenant_id)])?)
 }
 
 /// Statements for `batch`, in the order they must run: contacts, conversations, messages, then
-/// statuses (a status may refer to a message stored by this same webhook), then the touched
-/// conversations, read back for the realtime events.
+/// statuses (a status may refer to a message stored by this same webhook), then, if
+/// `conversations_in_batch`, the touched conversations, read back for the realtime events.
 pub fn statements(
     db: &D1Database,
     to: &Target,
     batch: &InboundBatch,
+    conversations_in_batch: bool,
 ) -> Result<InboundWrite, ApiError> {
     let mut out = Vec::with_capacity(batch.messages.len() * 3 + batch.statuses.len() * 2 + 1);
     let identities: Vec<String> = batch
@@ -163,20 +191,22 @@ pub fn statements(
         out.extend(status_statements(db, to, status)?);
     }
     let mut conversations_at = None;
+    let mut ids = None;
     if !message_ids.is_empty() {
-        let ids =
+        let json =
             serde_json::to_string(&message_ids).map_err(|e| ApiError::internal(e.to_string()))?;
-        conversations_at = Some(out.len());
-        out.push(
-            db.prepare(touched_conversations_sql())
-                .bind(&[text(&ids), text(to.tenant_id)])?,
-        );
+        if conversations_in_batch {
+            conversations_at = Some(out.len());
+            out.push(touched_conversations(db, &json, to.tenant_id)?);
+        }
+        ids = Some(json);
     }
     Ok(InboundWrite {
         statements: out,
         message_at,
         status_at,
         conversations_at,
+        message_ids: ids,
     })
 }
 

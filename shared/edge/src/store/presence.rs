@@ -7,6 +7,9 @@
 //! already in D1 when the client fetched its initial state after `ready`; a batch that commits
 //! after it sees the flag up and publishes.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use worker::{D1Database, D1Result};
 
@@ -46,6 +49,29 @@ pub async fn set(
         .run()
         .await?;
     Ok(())
+}
+
+thread_local! {
+    /// What the last batch of each tenant found, in this isolate. Only a hint for what to read
+    /// inside a batch: what gets published is decided by the flag read in the batch itself.
+    static LAST_SEEN: RefCell<HashMap<String, bool>> = RefCell::new(HashMap::new());
+}
+/// Tenants remembered per isolate before the hints start over.
+const HINTS_KEPT: usize = 10_000;
+
+/// Whether the tenant listened at its last batch in this isolate; unknown counts as yes.
+pub fn probably_listening(tenant_id: &str) -> bool {
+    LAST_SEEN.with(|seen| seen.borrow().get(tenant_id).copied().unwrap_or(true))
+}
+
+pub fn remember(tenant_id: &str, listening: bool) {
+    LAST_SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= HINTS_KEPT && !seen.contains_key(tenant_id) {
+            seen.clear();
+        }
+        seen.insert(tenant_id.to_string(), listening);
+    });
 }
 
 /// Reads a statement's `listening` column.
