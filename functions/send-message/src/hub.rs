@@ -171,20 +171,7 @@ impl TenantHub {
         if self.presence.get() == Presence::Up {
             return Ok(());
         }
-        let version = self.next_presence_version(tenant_id)?;
-        self.presence.set(Presence::Raising(version));
-        let written = match store::db(&self.env) {
-            Ok(db) => presence::set(&db, tenant_id, true, version, now_ms()).await,
-            Err(e) => Err(e),
-        };
-        if self.presence.get() == Presence::Raising(version) {
-            self.presence.set(if written.is_ok() {
-                Presence::Up
-            } else {
-                Presence::Unknown
-            });
-        }
-        written
+        self.write_presence(tenant_id, true).await
     }
 
     /// Called by a publish that found no socket. A connect that is raising the flag meanwhile
@@ -198,26 +185,39 @@ impl TenantHub {
             self.presence.set(Presence::Down);
             return;
         };
-        let Ok(version) = self.next_presence_version(&tenant_id) else {
-            return;
-        };
-        self.presence.set(Presence::Lowering(version));
-        let written = match store::db(&self.env) {
-            Ok(db) => presence::set(&db, &tenant_id, false, version, now_ms()).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = &written {
+        if let Err(e) = self.write_presence(&tenant_id, false).await {
             worker::console_error!(
                 "hub: recording that tenant {tenant_id} has no socket failed: {e:?}"
             );
         }
-        if self.presence.get() == Presence::Lowering(version) {
-            self.presence.set(if written.is_ok() {
-                Presence::Down
-            } else {
-                Presence::Unknown
+    }
+
+    /// Writes the flag under a new version; this instance's view settles only if no other write
+    /// was decided meanwhile.
+    async fn write_presence(
+        &self,
+        tenant_id: &str,
+        listening: bool,
+    ) -> std::result::Result<(), ApiError> {
+        let version = self.next_presence_version(tenant_id)?;
+        let pending = if listening {
+            Presence::Raising(version)
+        } else {
+            Presence::Lowering(version)
+        };
+        self.presence.set(pending);
+        let written = match store::db(&self.env) {
+            Ok(db) => presence::set(&db, tenant_id, listening, version, now_ms()).await,
+            Err(e) => Err(e),
+        };
+        if self.presence.get() == pending {
+            self.presence.set(match (&written, listening) {
+                (Ok(()), true) => Presence::Up,
+                (Ok(()), false) => Presence::Down,
+                (Err(_), _) => Presence::Unknown,
             });
         }
+        written
     }
 
     fn served_tenant(&self) -> Result<Option<String>> {
