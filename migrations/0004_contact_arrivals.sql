@@ -31,6 +31,7 @@ BEGIN
       AND ((NEW.name IS NOT NULL AND name IS NOT NEW.name)
            OR (phone_e164 IS NULL AND NEW.phone_e164 IS NOT NULL));
 
+    -- Activity starts at 0: the message inserted right after moves it to its provider timestamp.
     INSERT INTO conversations (id, tenant_id, channel_id, contact_id, last_activity_at, created_at)
     SELECT NEW.conversation_id, NEW.tenant_id, NEW.channel_id,
            (SELECT contact_id FROM contact_identities WHERE tenant_id = NEW.tenant_id

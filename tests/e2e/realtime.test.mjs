@@ -270,6 +270,26 @@ describe("publishing only where someone listens", () => {
     second.close();
   });
 
+  test("a socket is refused with 503 when the flag cannot be raised, and nothing leaks", async () => {
+    const { tenant, key } = await tenantWithChannel(ponte);
+    const db = new DatabaseSync(d1File(ponte.persist));
+    db.exec("CREATE TRIGGER test_presence_fail BEFORE INSERT ON realtime_presence BEGIN SELECT RAISE(ABORT, 'injected'); END");
+    let refused;
+    try {
+      refused = await rawUpgrade(ponte, `/v1/realtime?access_token=${key}`);
+    } finally {
+      db.exec("DROP TRIGGER test_presence_fail");
+      db.close();
+    }
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers["content-type"], "application/problem+json");
+    assert.doesNotMatch(refused.text, /injected|realtime_presence/, "internals must not leak");
+    assert.equal(presence(tenant.id), null);
+    // Storage back: the next socket connects and the flag is up.
+    assert.equal((await rawUpgrade(ponte, `/v1/realtime?access_token=${key}`)).status, 101);
+    assert.equal(presence(tenant.id).listening, 1);
+  });
+
   test("sockets opening together all get `ready` only once the flag is up", async () => {
     const { tenant, key, channel } = await tenantWithChannel(ponte);
     const sockets = await Promise.all(Array.from({ length: 5 }, () => openSocket(ponte, { token: key })));

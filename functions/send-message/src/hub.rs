@@ -180,10 +180,15 @@ impl TenantHub {
         if !matches!(self.presence.get(), Presence::Up | Presence::Unknown) {
             return;
         }
-        let Ok(Some(tenant_id)) = self.served_tenant() else {
-            // Never raised: nothing to lower.
-            self.presence.set(Presence::Down);
-            return;
+        let tenant_id = match self.served_tenant() {
+            Ok(Some(tenant_id)) => tenant_id,
+            Ok(None) => {
+                // Never raised: nothing to lower.
+                self.presence.set(Presence::Down);
+                return;
+            }
+            // A later publish tries again.
+            Err(_) => return,
         };
         if let Err(e) = self.write_presence(&tenant_id, false).await {
             worker::console_error!(

@@ -77,7 +77,17 @@ pub async fn connect(req: &Request, env: &Env, now: i64) -> ApiResult {
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let request = Request::new_with_init(HUB_CONNECT_URL, &init)?;
-    Ok(hub(env, principal.tenant_id())?
+    let response = hub(env, principal.tenant_id())?
         .fetch_with_request(request)
-        .await?)
+        .await?;
+    match response.status_code() {
+        101 => Ok(response),
+        // The hub could not record in D1 that the tenant listens (see store::presence).
+        503 => Err(ApiError::Unavailable(
+            "the hub could not record the connection".into(),
+        )),
+        status => Err(ApiError::internal(format!(
+            "the hub answered {status} to a connect"
+        ))),
+    }
 }

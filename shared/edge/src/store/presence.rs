@@ -21,9 +21,14 @@ const SET: &str = "INSERT INTO realtime_presence (tenant_id, listening, version,
      version = excluded.version, updated_at = excluded.updated_at \
      WHERE excluded.version > realtime_presence.version";
 
-/// A condition for read-backs that only events need: true while the tenant in `?2` listens.
-pub(crate) const LISTENING_GUARD: &str =
-    "EXISTS (SELECT 1 FROM realtime_presence WHERE tenant_id = ?2 AND listening = 1)";
+/// The flag of the tenant bound as `?2`, as a scalar subquery (NULL: no socket ever connected),
+/// for a statement of the publisher's batch to return; read it with [`listening`].
+macro_rules! listening_of_tenant_2 {
+    () => {
+        "(SELECT listening FROM realtime_presence WHERE tenant_id = ?2)"
+    };
+}
+pub(crate) use listening_of_tenant_2;
 
 #[derive(Deserialize)]
 struct Row {

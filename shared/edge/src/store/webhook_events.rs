@@ -58,7 +58,9 @@ macro_rules! insert_event {
 /// webhook's batch learns it without a statement of its own. Read it with `presence::listening`.
 const INSERT_READING_PRESENCE: &str = concat!(
     insert_event!(),
-    " RETURNING (SELECT listening FROM realtime_presence WHERE tenant_id = ?2) AS listening"
+    " RETURNING ",
+    super::presence::listening_of_tenant_2!(),
+    " AS listening"
 );
 
 pub fn insert(db: &D1Database, e: &NewEvent) -> Result<D1PreparedStatement, ApiError> {
