@@ -1,6 +1,7 @@
 // `npm run bench` (after scripts/bench.sh has built the release wasm and run the native bench):
-// starts the baseline Worker and then Ponte under wrangler's local runtime with fresh state and a
-// local Graph API emulator, measures each scenario against the baseline taken in the same run,
+// starts the baseline Worker, the storage floor and then Ponte under wrangler's local runtime with
+// fresh state and a local Graph API emulator, measures each scenario against the baselines taken in
+// the same run,
 // prints one table and writes it to bench/results/ as markdown and JSON.
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { cpus } from "node:os";
@@ -49,6 +50,22 @@ try {
   results.baseline.inbound = await inboundBaseline(baseline, procs, settings);
 } finally {
   baseline.stop();
+}
+
+// The storage floor: the same Worker storing each body with one D1 batch of one INSERT.
+log("storage floor: starting");
+const storageFloor = await startWrangler({
+  name: "ponte-bench-storage-floor",
+  configs: ["bench/baseline/wrangler.stored.toml"],
+  migrate: "bench/baseline/wrangler.stored.toml",
+  ready: async (base) => (await fetch(base, { method: "POST", body: "{}" })).status === 200,
+});
+try {
+  const procs = runtimeProcesses(storageFloor.pid, storageFloor.port);
+  log("storage floor: inbound");
+  results.storageFloor = { inbound: await inboundBaseline(storageFloor, procs, settings) };
+} finally {
+  storageFloor.stop();
 }
 
 log("ponte: starting");

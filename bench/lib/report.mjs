@@ -21,6 +21,11 @@ export function render(r) {
     rows.push([`Inbound c=${p.concurrency}: errors; stored exactly once`, `${p.errors}; ${p.check.ok ? "yes" : `NO (${p.check.storedMessages}/${p.check.expectedMessages} msgs, ${p.check.appliedStatuses}/${p.check.expectedStatuses} statuses)`}`, `${b.errors}`, "", "0; yes", p.errors === 0 && p.check.ok ? target(`inbound c=${p.concurrency} exactly once, no errors`, 1, 1, true) : target(`inbound c=${p.concurrency} exactly once, no errors`, 0, 1, false)]);
   });
 
+  r.storageFloor?.inbound.forEach((f) => {
+    const p = r.ponte.inbound.find((x) => x.concurrency === f.concurrency);
+    rows.push([`Inbound c=${f.concurrency}: req/s against the storage floor`, f1(p.throughput), f1(f.throughput), f2(p.throughput / f.throughput), "", ""]);
+  });
+
   const total = (runs, role) => runs.reduce((s, x) => s + x.cpu[role] * x.requests, 0) / runs.reduce((s, x) => s + x.requests, 0);
   for (const role of ["workers", "proxy", "node"]) {
     const p = total(r.ponte.inbound, role);
@@ -28,6 +33,11 @@ export function render(r) {
     const label = { workers: "workerd running the Workers", proxy: "workerd dev proxy", node: "wrangler's node" }[role];
     const verdict = role === "workers" ? target("CPU per webhook (Workers' workerd) / baseline", p / b, "≤ 2", p / b <= 2) : "";
     rows.push([`CPU ms per webhook: ${label}`, f2(p), f2(b), f2(p / b), role === "workers" ? "≤ 2×" : "", verdict]);
+  }
+  if (r.storageFloor) {
+    const p = total(r.ponte.inbound, "workers");
+    const f = total(r.storageFloor.inbound, "workers");
+    rows.push(["CPU ms per webhook: Workers' workerd, against the storage floor", f2(p), f2(f), f2(p / f), "", ""]);
   }
 
   const s = r.ponte.send;
@@ -68,6 +78,8 @@ export function render(r) {
     "",
     `Inbound: ${r.settings.requests} signed Meta webhooks per level (text, image, status; each distinct), closed loop.`,
     `Baseline: a minimal Rust Worker (same release profile) that reads the body and answers 200.`,
+    `Storage floor: the same Worker storing each body with one D1 batch of one INSERT first (bench/baseline/wrangler.stored.toml);`,
+    `no Worker that stores a webhook in D1 costs less on this runtime. Its rows put it in the Baseline column.`,
     `Realtime: Ponte publishes by webhook; its baseline is the runtime's floor (bench/realtime-floor), a bare Durable Object`,
     `pushing the same ${r.ponte.realtime[0]?.frameBytes ?? "?"}-byte frame to every socket with the same hibernation API. Each event is awaited on every socket before the next.`,
     "",
