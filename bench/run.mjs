@@ -71,16 +71,19 @@ try {
 log("ponte: starting");
 const graph = await startGraph();
 const started = performance.now();
-// Ready once a Rust function answers (an unknown webhook token is a 404 from webhook-receiver).
 const ponte = await startPonte();
 try {
+  // startPonte first applies the D1 migrations (its own wrangler run), then starts the runtime;
+  // ponte.startMs counts from the runtime's start to the primary Worker's first answer. The start
+  // is complete once a Rust function answers too (an unknown token is webhook-receiver's 404).
+  const runtimeStarted = performance.now() - ponte.startMs;
   let firstAnswer = null;
   while (firstAnswer === null) {
     const res = await fetch(`${ponte.base}/webhooks/meta/not-a-token`, { method: "POST", body: "{}" });
-    if (res.status === 404) firstAnswer = performance.now() - started;
+    if (res.status === 404) firstAnswer = performance.now() - runtimeStarted;
   }
   const procs = runtimeProcesses(ponte.pid, ponte.port);
-  results.ponte = { startMs: firstAnswer, processes: procs.roles };
+  results.ponte = { startMs: firstAnswer, migrateMs: runtimeStarted - started, processes: procs.roles };
   log("ponte: inbound");
   results.ponte.inbound = await inboundPonte(ponte, procs, settings);
   log("ponte: send");

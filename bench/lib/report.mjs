@@ -67,6 +67,7 @@ export function render(r) {
     rows.push([`wasm ${name}: raw / gzip`, `${kb(size.raw)} / ${kb(size.gzip)}`, "", "", fn ? "< 1 MiB gzip" : "", fn ? target(`${name} gzip < 1 MiB`, size.gzip, MiB, size.gzip < MiB) : ""]);
   }
   rows.push(["Runtime start to first answer, ms", f1(r.ponte.startMs), f1(r.baseline.startMs), f2(r.ponte.startMs / r.baseline.startMs), "", ""]);
+  if (r.ponte.migrateMs !== undefined) rows.push(["D1 migrations on fresh state (before the start), ms", f1(r.ponte.migrateMs), "", "", "", ""]);
 
   const header = ["Measure", "Ponte", "Baseline", "Ratio", "Target", ""];
   const line = (cells) => `| ${cells.join(" | ")} |`;
