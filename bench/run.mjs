@@ -7,17 +7,18 @@ import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { startPonte } from "../tests/e2e/harness.mjs";
+import { createTenant, startPonte } from "../tests/e2e/harness.mjs";
 import { startGraph } from "../tools/graph-emulator.mjs";
 import { ROOT, startWrangler } from "../tools/wrangler-dev.mjs";
 import { runtimeProcesses } from "./lib/procs.mjs";
 import { render } from "./lib/report.mjs";
-import { inboundBaseline, inboundPonte, realtime, realtimeFloor, send } from "./lib/scenarios.mjs";
+import { inboundBaseline, inboundPonte, medianRound, realtime, realtimeFloor, send } from "./lib/scenarios.mjs";
 
 const num = (name, fallback) => Number(process.env[name] ?? fallback);
 const settings = {
   levels: [1, 16, 64],
   requests: num("BENCH_INBOUND_REQUESTS", 2000),
+  rounds: num("BENCH_ROUNDS", 3),
   sendRequests: num("BENCH_SEND_REQUESTS", 600),
   sendConcurrency: 16,
   realtimeSockets: [100, 1000],
@@ -37,42 +38,38 @@ results.size = Object.fromEntries([...FUNCTIONS.map((f) => [f, wasmSize(`functio
 const nativeFile = join(ROOT, "bench/results/.native.json");
 results.native = existsSync(nativeFile) ? JSON.parse(readFileSync(nativeFile, "utf8")) : null;
 
-log("baseline: starting");
-const baseline = await startWrangler({
-  name: "ponte-bench-baseline",
-  configs: ["bench/baseline/wrangler.toml"],
-  ready: async (base) => (await fetch(base, { method: "POST", body: "{}" })).status === 200,
-});
+// The three inbound targets run side by side, and their rounds alternate, so that a slow spell
+// of a shared machine falls on all of them alike rather than on whichever ran then.
+const running = [];
+const stopAll = () => running.splice(0).forEach((r) => r.stop());
 try {
-  const procs = runtimeProcesses(baseline.pid, baseline.port);
-  results.baseline = { startMs: baseline.startMs, processes: procs.roles };
-  log("baseline: inbound");
-  results.baseline.inbound = await inboundBaseline(baseline, procs, settings);
-} finally {
-  baseline.stop();
-}
+  log("baseline: starting");
+  const baseline = await startWrangler({
+    name: "ponte-bench-baseline",
+    configs: ["bench/baseline/wrangler.toml"],
+    ready: async (base) => (await fetch(base, { method: "POST", body: "{}" })).status === 200,
+  });
+  running.push(baseline);
+  const baselineProcs = runtimeProcesses(baseline.pid, baseline.port);
+  results.baseline = { startMs: baseline.startMs, processes: baselineProcs.roles };
 
-// The storage floor: the same Worker storing each body with one D1 batch of one INSERT.
-log("storage floor: starting");
-const storageFloor = await startWrangler({
-  name: "ponte-bench-storage-floor",
-  configs: ["bench/baseline/wrangler.stored.toml"],
-  migrate: "bench/baseline/wrangler.stored.toml",
-  ready: async (base) => (await fetch(base, { method: "POST", body: "{}" })).status === 200,
-});
-try {
-  const procs = runtimeProcesses(storageFloor.pid, storageFloor.port);
-  log("storage floor: inbound");
-  results.storageFloor = { inbound: await inboundBaseline(storageFloor, procs, settings) };
-} finally {
-  storageFloor.stop();
-}
+  // The storage floor: the same Worker storing each body with one D1 batch of one INSERT.
+  log("storage floor: starting");
+  const storageFloor = await startWrangler({
+    name: "ponte-bench-storage-floor",
+    configs: ["bench/baseline/wrangler.stored.toml"],
+    migrate: "bench/baseline/wrangler.stored.toml",
+    ready: async (base) => (await fetch(base, { method: "POST", body: "{}" })).status === 200,
+  });
+  running.push(storageFloor);
+  const floorProcs = runtimeProcesses(storageFloor.pid, storageFloor.port);
 
-log("ponte: starting");
-const graph = await startGraph();
-const started = performance.now();
-const ponte = await startPonte();
-try {
+  log("ponte: starting");
+  const graph = await startGraph();
+  running.push({ stop: () => graph.stop() });
+  const started = performance.now();
+  const ponte = await startPonte();
+  running.push(ponte);
   // startPonte first applies the D1 migrations (its own wrangler run), then starts the runtime;
   // ponte.startMs counts from the runtime's start to the primary Worker's first answer. The start
   // is complete once a Rust function answers too (an unknown token is webhook-receiver's 404).
@@ -84,8 +81,32 @@ try {
   }
   const procs = runtimeProcesses(ponte.pid, ponte.port);
   results.ponte = { startMs: firstAnswer, migrateMs: runtimeStarted - started, processes: procs.roles };
-  log("ponte: inbound");
-  results.ponte.inbound = await inboundPonte(ponte, procs, settings);
+
+  const tenant = await createTenant(ponte, "Bench inbound");
+  log("inbound: warming up");
+  const warmUp = { concurrency: 16, requests: 300, round: 0 };
+  await inboundBaseline(baseline, baselineProcs, warmUp);
+  await inboundBaseline(storageFloor, floorProcs, warmUp);
+  await inboundPonte(ponte, tenant, procs, warmUp);
+  results.baseline.inbound = [];
+  results.storageFloor = { inbound: [] };
+  results.ponte.inbound = [];
+  for (const concurrency of settings.levels) {
+    const runs = { baseline: [], floor: [], ponte: [] };
+    for (let round = 1; round <= settings.rounds; round++) {
+      log(`inbound c=${concurrency}: round ${round} of ${settings.rounds}`);
+      const level = { concurrency, requests: settings.requests, round };
+      runs.baseline.push(await inboundBaseline(baseline, baselineProcs, level));
+      runs.floor.push(await inboundBaseline(storageFloor, floorProcs, level));
+      runs.ponte.push(await inboundPonte(ponte, tenant, procs, level));
+    }
+    results.baseline.inbound.push(medianRound(runs.baseline));
+    results.storageFloor.inbound.push(medianRound(runs.floor));
+    results.ponte.inbound.push(medianRound(runs.ponte));
+  }
+  storageFloor.stop();
+  baseline.stop();
+
   log("ponte: send");
   results.ponte.send = await send(ponte, graph, { concurrency: settings.sendConcurrency, requests: settings.sendRequests });
   results.ponte.realtime = [];
@@ -94,8 +115,7 @@ try {
     results.ponte.realtime.push(await realtime(ponte, procs, { sockets, events: settings.realtimeEvents }));
   }
 } finally {
-  ponte.stop();
-  await graph.stop();
+  stopAll();
 }
 
 // After Ponte: the floor pushes a frame Ponte really sent, so both move the same bytes.

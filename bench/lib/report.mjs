@@ -1,7 +1,7 @@
 // One table from a bench run, with each target checked against the same run's baseline.
 const MiB = 1024 * 1024;
 const f1 = (x) => (x === undefined || x === null || Number.isNaN(x) ? "–" : x.toFixed(1));
-const f2 = (x) => (x === undefined || x === null || Number.isNaN(x) ? "–" : x.toFixed(2));
+const f2 = (x) => (x === undefined || x === null || !Number.isFinite(x) ? "–" : x.toFixed(2));
 const kb = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
 
 export function render(r) {
@@ -77,7 +77,8 @@ export function render(r) {
     "",
     `${m.date} · ${m.cores} cores (${m.cpu}) · Node ${m.node} · wrangler dev, local runtime, fresh state`,
     "",
-    `Inbound: ${r.settings.requests} signed Meta webhooks per level (text, image, status; each distinct), closed loop.`,
+    `Inbound: ${r.settings.requests} signed Meta webhooks per level (text, image, status; each distinct), closed loop;`,
+    `${r.settings.rounds ?? 1} rounds per level, Ponte's and the baselines' alternating, each shown by its median-throughput round.`,
     `Baseline: a minimal Rust Worker (same release profile) that reads the body and answers 200.`,
     `Storage floor: the same Worker storing each body with one D1 batch of one INSERT first (bench/baseline/wrangler.stored.toml);`,
     `no Worker that stores a webhook in D1 costs less on this runtime. Its rows put it in the Baseline column.`,
