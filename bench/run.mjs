@@ -1,8 +1,8 @@
 // `npm run bench` (after scripts/bench.sh has built the release wasm and run the native bench):
-// starts the baseline Worker, the storage floor and then Ponte under wrangler's local runtime with
-// fresh state and a local Graph API emulator, measures each scenario against the baselines taken in
-// the same run,
-// prints one table and writes it to bench/results/ as markdown and JSON.
+// starts the baseline Worker, the storage floor and Ponte side by side under wrangler's local
+// runtime with fresh state and a local Graph API emulator, measures each scenario against the
+// baselines taken in the same run, prints one table and writes it to bench/results/ as markdown
+// and JSON.
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
