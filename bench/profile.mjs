@@ -56,8 +56,13 @@ function connect(url) {
     ws.on("open", resolve);
     ws.on("error", reject);
   });
-  const send = (method, params = {}) => new Promise((resolve) => {
-    pending.set(++id, resolve);
+  // An isolate that runs nothing may leave a command unanswered: fail rather than hang.
+  const send = (method, params = {}) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the inspector did not answer ${method}`)), 60_000);
+    pending.set(++id, (result) => {
+      clearTimeout(timer);
+      resolve(result);
+    });
     ws.send(JSON.stringify({ id, method, params }));
   });
   return { ready, send, close: () => ws.close() };
