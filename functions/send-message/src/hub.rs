@@ -6,6 +6,7 @@ use ponte_core::realtime::{ready_frame, stamp, ClientCommand, PublishRequest, Su
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
 use ponte_edge::store::{self, presence};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::cell::Cell;
 use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
@@ -144,25 +145,29 @@ impl DurableObject for TenantHub {
 }
 
 impl TenantHub {
+    /// The rows of a statement on the object's own SQLite (synchronous).
+    fn rows<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        params: Vec<SqlStorageValue>,
+    ) -> Result<Vec<T>> {
+        self.state.storage().sql().exec(query, params)?.to_array()
+    }
+
+    /// The one row a statement must return.
+    fn one<T: DeserializeOwned>(&self, query: &str, params: Vec<SqlStorageValue>) -> Result<T> {
+        self.state.storage().sql().exec(query, params)?.one()
+    }
+
     fn current_seq(&self) -> Result<u64> {
-        let rows: Vec<SeqRow> = self
-            .state
-            .storage()
-            .sql()
-            .exec(READ_SEQ, None)?
-            .to_array()?;
+        let rows: Vec<SeqRow> = self.rows(READ_SEQ, vec![])?;
         Ok(rows.first().map_or(0, |r| r.seq.max(0) as u64))
     }
 
     /// Reserves `count` numbers and returns the last one. Stored before anything is sent, so a
     /// number is never given twice, even after the object is evicted.
     fn advance_seq(&self, count: u64) -> Result<u64> {
-        let row: SeqRow = self
-            .state
-            .storage()
-            .sql()
-            .exec(ADVANCE_SEQ, vec![SqlStorageValue::from(count as i64)])?
-            .one()?;
+        let row: SeqRow = self.one(ADVANCE_SEQ, vec![SqlStorageValue::from(count as i64)])?;
         Ok(row.seq.max(0) as u64)
     }
 
@@ -226,22 +231,12 @@ impl TenantHub {
     }
 
     fn served_tenant(&self) -> Result<Option<String>> {
-        let rows: Vec<TenantRow> = self
-            .state
-            .storage()
-            .sql()
-            .exec(READ_TENANT, None)?
-            .to_array()?;
+        let rows: Vec<TenantRow> = self.rows(READ_TENANT, vec![])?;
         Ok(rows.into_iter().next().map(|r| r.tenant_id))
     }
 
     fn next_presence_version(&self, tenant_id: &str) -> Result<i64> {
-        let row: VersionRow = self
-            .state
-            .storage()
-            .sql()
-            .exec(NEXT_VERSION, vec![SqlStorageValue::from(tenant_id)])?
-            .one()?;
+        let row: VersionRow = self.one(NEXT_VERSION, vec![SqlStorageValue::from(tenant_id)])?;
         Ok(row.version)
     }
 
