@@ -3,33 +3,16 @@
 // only the primary Worker). Writes bench/tmp/<worker>.cpuprofile (open it in Chrome DevTools) and
 // prints where the time went. Needs `npm run build` first; profiling slows the Worker down, so
 // read the shares, not the absolute figures.
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { createTenant, startPonte } from "../tests/e2e/harness.mjs";
 import { ROOT } from "../tools/wrangler-dev.mjs";
-import { runtimeProcesses } from "./lib/procs.mjs";
+import { listeningPorts, runtimeProcesses } from "./lib/procs.mjs";
 import { inboundPonte } from "./lib/scenarios.mjs";
 
 const worker = process.argv[2] ?? "webhook-receiver";
 const requests = Number(process.env.BENCH_INBOUND_REQUESTS ?? 2000);
-
-/** The TCP ports `pid` listens on. */
-function listeningPorts(pid) {
-  const inodes = new Set();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = readlinkSync(`/proc/${pid}/fd/${fd}`).match(/^socket:\[(\d+)\]$/);
-      if (m) inodes.add(m[1]);
-    } catch {}
-  }
-  const ports = [];
-  for (const line of readFileSync("/proc/net/tcp", "utf8").trim().split("\n").slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols[3] === "0A" && inodes.has(cols[9])) ports.push(parseInt(cols[1].split(":")[1], 16));
-  }
-  return ports;
-}
 
 /** The inspector target of `core:user:ponte-<worker>` in the workerd that runs the Workers. */
 async function findTarget(workerdPid) {

@@ -41,6 +41,10 @@ results.native = existsSync(nativeFile) ? JSON.parse(readFileSync(nativeFile, "u
 // The three inbound targets run side by side, and their rounds alternate, so that a slow spell
 // of a shared machine falls on all of them alike rather than on whichever ran then.
 const running = [];
+const stop = (target) => {
+  running.splice(running.indexOf(target), 1);
+  target.stop();
+};
 const stopAll = () => running.splice(0).forEach((r) => r.stop());
 try {
   log("baseline: starting");
@@ -104,8 +108,8 @@ try {
     results.storageFloor.inbound.push(medianRound(runs.floor));
     results.ponte.inbound.push(medianRound(runs.ponte));
   }
-  storageFloor.stop();
-  baseline.stop();
+  stop(storageFloor);
+  stop(baseline);
 
   log("ponte: send");
   results.ponte.send = await send(ponte, graph, { concurrency: settings.sendConcurrency, requests: settings.sendRequests });

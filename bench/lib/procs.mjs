@@ -27,9 +27,9 @@ function cpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
-function listeningInodes(port) {
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  const inodes = new Set();
+/** Listening TCP sockets on this machine: inode → port. */
+function listeningSockets() {
+  const sockets = new Map();
   for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
     try {
@@ -39,30 +39,29 @@ function listeningInodes(port) {
     }
     for (const line of text.trim().split("\n").slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols[1].endsWith(`:${hex}`) && cols[3] === "0A") inodes.add(cols[9]);
+      if (cols[3] === "0A") sockets.set(cols[9], parseInt(cols[1].split(":").at(-1), 16));
     }
   }
-  return inodes;
+  return sockets;
 }
 
-function ownsSocket(pid, inodes) {
+/** The ports `pid` listens on. */
+export function listeningPorts(pid) {
+  const sockets = listeningSockets();
+  const ports = [];
   try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
       try {
         const m = readlinkSync(`/proc/${pid}/fd/${fd}`).match(/^socket:\[(\d+)\]$/);
-        return m && inodes.has(m[1]);
-      } catch {
-        return false;
-      }
-    });
-  } catch {
-    return false;
-  }
+        if (m && sockets.has(m[1])) ports.push(sockets.get(m[1]));
+      } catch {}
+    }
+  } catch {}
+  return ports;
 }
 
 /** Classifies the process tree under `rootPid` once; `sample()` then reads their CPU. */
 export function runtimeProcesses(rootPid, publicPort) {
-  const inodes = listeningInodes(publicPort);
   const roles = { node: [], proxy: [], workers: [] };
   for (const pid of descendants(rootPid)) {
     let comm = "";
@@ -71,7 +70,7 @@ export function runtimeProcesses(rootPid, publicPort) {
     } catch {
       continue;
     }
-    if (comm === "workerd") roles[ownsSocket(pid, inodes) ? "proxy" : "workers"].push(pid);
+    if (comm === "workerd") roles[listeningPorts(pid).includes(publicPort) ? "proxy" : "workers"].push(pid);
     else roles.node.push(pid);
   }
   return {

@@ -6,9 +6,21 @@
 //!   `INSERT` before answering. Storing a webhook cannot cost less than this on the same runtime,
 //!   so it tells how much of Ponte's cost is D1's.
 
+use std::cell::OnceCell;
+
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
 const DB: &str = "DB";
+
+thread_local! {
+    /// Whether this config binds D1, looked up once per isolate so that the bare baseline's
+    /// requests do not pay for a failed binding lookup each.
+    static STORES: OnceCell<bool> = const { OnceCell::new() };
+}
+
+fn stores(env: &Env) -> bool {
+    STORES.with(|stores| *stores.get_or_init(|| env.d1(DB).is_ok()))
+}
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -17,7 +29,8 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
     // Read to the end so the body's transfer is part of what is measured.
     let body = req.bytes().await?;
-    if let Ok(db) = env.d1(DB) {
+    if stores(&env) {
+        let db = env.d1(DB)?;
         let text = String::from_utf8_lossy(&body);
         let insert = db
             .prepare("INSERT INTO deliveries (body) VALUES (?1)")
