@@ -2,7 +2,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::{Headers, Request, Response};
+use worker::{Request, Response, ResponseBuilder};
 
 use crate::problem::ApiError;
 
@@ -10,11 +10,11 @@ pub type ApiResult = Result<Response, ApiError>;
 
 pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult {
     let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
-    let headers = Headers::new();
-    headers.set("content-type", "application/json")?;
-    Ok(Response::from_bytes(body)?
+    // One Headers object, set once: each is a call into JS, and this runs on every answer.
+    Ok(ResponseBuilder::new()
         .with_status(status)
-        .with_headers(headers))
+        .with_header("content-type", "application/json")?
+        .fixed(body))
 }
 
 /// Reads a JSON body into `T`, saying which field was wrong when it does not fit.
