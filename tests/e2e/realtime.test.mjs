@@ -248,6 +248,43 @@ describe("publishing only where someone listens", () => {
     socket.close();
   });
 
+  test("the first webhook after a quiet tenant's socket opens publishes what it really changed, read after its batch", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    const sent = Math.floor(Date.now() / 1000);
+    await posted(channel, envelope({
+      message_echoes: [{ from: "15550783881", to: "5511987654321", id: "wamid.QUIETOUT", timestamp: String(sent),
+        type: "text", text: { body: "Seu pedido saiu" } }],
+    }, PHONE_NUMBER_ID, "smb_message_echoes"));
+    const old = metaText({ id: "wamid.QUIETOLD" });
+    await posted(channel, old);
+
+    const socket = await openSocket(ponte, { token: key });
+    // One delivery with a message already stored, a new one, a status that moves the echo and
+    // one that does not: the receiver last saw this tenant without a socket, so its batch
+    // returned only ids, and the rows were read after it.
+    const [oldMessage] = old.entry[0].changes[0].value.messages;
+    const fresh = metaText({ id: "wamid.QUIETNEW", body: "Chegou?" }).entry[0].changes[0].value;
+    const status = (s) => metaStatus({ id: "wamid.QUIETOUT", status: s }).entry[0].changes[0].value.statuses[0];
+    await posted(channel, envelope({
+      contacts: fresh.contacts,
+      messages: [oldMessage, ...fresh.messages],
+      statuses: [status("sent"), status("read")],
+    }));
+    await posted(channel, metaText({ id: "wamid.QUIETMARK" }));
+    await socket.next((f) => f.message?.provider_message_id === "wamid.QUIETMARK");
+
+    const frames = socket.events().filter((f) => f.message?.provider_message_id !== "wamid.QUIETMARK");
+    assert.deepEqual(frames.map((f) => [f.type, f.message.provider_message_id, f.message.status]), [
+      ["message.created", "wamid.QUIETNEW", null],
+      ["message.updated", "wamid.QUIETOUT", "read"],
+    ]);
+    const [created] = frames;
+    assert.equal(created.message.text, "Chegou?");
+    assert.equal(created.conversation.id, created.conversation_id);
+    assert.equal(created.conversation.last_message.id, created.message.id);
+    socket.close();
+  });
+
   test("after the last socket closes, one publish lowers the flag and later webhooks skip the hub", async () => {
     const { tenant, key, channel } = await tenantWithChannel(ponte);
     const first = await openSocket(ponte, { token: key });

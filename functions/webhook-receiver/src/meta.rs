@@ -151,8 +151,8 @@ async fn store_batch(
         received_at: event.received_at,
     };
     let tenant_id = &channel.record.tenant_id;
-    // Conversations are read back only for events; a tenant that had no socket at its last
-    // webhook is most likely still without one, so its batch skips the read.
+    // Rows are read back only for events; a tenant that had no socket at its last webhook is
+    // most likely still without one, so its batch returns only ids and reads rows only if needed.
     let mut write =
         inbound::statements(db, &target, batch, presence::probably_listening(tenant_id))?;
     // The event row also reads the presence flag, in the same transaction as the writes: see
@@ -183,15 +183,9 @@ async fn store_batch(
     if !listening {
         return json(200, &received(counts));
     }
-    let changes = async {
-        let mut changes = write.changes(results.get(1..).unwrap_or_default())?;
-        write
-            .read_conversations_after(db, tenant_id, &mut changes)
-            .await?;
-        inbound::settle_echoes(db, tenant_id, &mut changes).await?;
-        Ok::<_, ApiError>(changes)
-    }
-    .await;
+    let changes = write
+        .changes(db, tenant_id, results.get(1..).unwrap_or_default())
+        .await;
     match changes {
         Ok(changes) => {
             let mut events = Events::default();

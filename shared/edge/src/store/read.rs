@@ -88,9 +88,17 @@ pub struct ConversationFilter<'a> {
     pub limit: u32,
 }
 
-pub(crate) const CONVERSATION_COLUMNS: &str = "c.id, c.channel_id, c.status, c.unread_count, c.last_message_id, \
-     c.last_message_preview, c.last_message_at, c.last_inbound_at, c.last_activity_at, c.created_at, \
-     ct.id AS contact_id, ct.name AS contact_name, ct.phone_e164 AS contact_phone";
+/// The columns a [`Conversation`] is read from, of `conversations c JOIN contacts ct`; a macro
+/// so that statements can be `concat!`ed constants.
+macro_rules! conversation_columns {
+    () => {
+        "c.id, c.channel_id, c.status, c.unread_count, c.last_message_id, \
+         c.last_message_preview, c.last_message_at, c.last_inbound_at, c.last_activity_at, \
+         c.created_at, ct.id AS contact_id, ct.name AS contact_name, ct.phone_e164 AS contact_phone"
+    };
+}
+pub(crate) use conversation_columns;
+pub(crate) const CONVERSATION_COLUMNS: &str = conversation_columns!();
 
 /// Newest activity first. Returns one more row than `limit` when there is a next page.
 pub async fn conversations(
@@ -169,14 +177,14 @@ struct MessageRow {
     error_title: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct ProviderErrorOut {
     /// The provider's error code, when it gave one (a timeout or an HTML 502 has none).
     pub code: Option<i64>,
     pub title: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct Message {
     #[serde(skip)]
     pub seq: i64,
@@ -253,8 +261,16 @@ pub enum Order {
     Descending,
 }
 
-pub(crate) const MESSAGE_COLUMNS: &str = "seq, id, conversation_id, channel_id, provider_message_id, direction, type, text, \
-     content, preview, context, referral, provider_ts, received_at, status, status_at, error_code, error_title";
+/// The columns a [`Message`] is read from; a macro so that statements can be `concat!`ed constants.
+macro_rules! message_columns {
+    () => {
+        "seq, id, conversation_id, channel_id, provider_message_id, direction, type, text, \
+         content, preview, context, referral, provider_ts, received_at, status, status_at, \
+         error_code, error_title"
+    };
+}
+pub(crate) use message_columns;
+pub(crate) const MESSAGE_COLUMNS: &str = message_columns!();
 
 /// Returns one more row than `limit` when there is a next page. `after` is (provider_ts, seq).
 pub async fn messages(
