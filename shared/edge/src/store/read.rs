@@ -177,14 +177,14 @@ struct MessageRow {
     error_title: Option<String>,
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize)]
 pub struct ProviderErrorOut {
     /// The provider's error code, when it gave one (a timeout or an HTML 502 has none).
     pub code: Option<i64>,
     pub title: Option<String>,
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize)]
 pub struct Message {
     #[serde(skip)]
     pub seq: i64,

@@ -14,7 +14,9 @@ use crate::store::read::{conversations_of, messages_of, Conversation, Message};
 pub struct Changes {
     /// New messages, in the webhook's order.
     pub created: Vec<Message>,
-    /// Messages whose status moved, in the order the statuses were applied.
+    /// Messages whose status moved, in the order the statuses were applied. When they are read
+    /// after the batch, each message is here once, as it is now, and not at all if it is new:
+    /// its row in `created` already shows the statuses.
     pub updated: Vec<Message>,
     /// The conversations of the created messages, after the change.
     pub conversations: Vec<Conversation>,
@@ -35,18 +37,15 @@ impl InboundWrite {
         tenant_id: &str,
         results: &[D1Result],
     ) -> Result<Changes, ApiError> {
-        let at = |i: usize| {
-            results
-                .get(i)
-                .ok_or_else(|| ApiError::internal("batch returned fewer results than statements"))
-        };
+        let at = |i: usize| result_at(results, i);
         if self.listening {
             let mut changes = Changes::default();
             for &i in &self.status_at {
                 changes.updated.extend(messages_of(at(i)?)?);
             }
             if let Some(i) = self.read_at {
-                changes.created = in_order(&self.message_ids, messages_of(at(i)?)?);
+                let mut rows = by_id(messages_of(at(i)?)?);
+                changes.created = take_in_order(&self.message_ids, &mut rows);
                 changes.conversations = conversations_of(at(i + 1)?)?;
             }
             return Ok(changes);
@@ -59,27 +58,30 @@ impl InboundWrite {
         if self.message_ids.is_empty() && moved.is_empty() {
             return Ok(Changes::default());
         }
-        let mut ids = self.message_ids.clone();
-        ids.extend(moved.iter().cloned());
+        let ids = [self.message_ids.as_slice(), moved.as_slice()].concat();
         let reads = db.batch(read_back(db, tenant_id, &ids)?.into()).await?;
-        let (Some(messages), Some(conversations)) = (reads.first(), reads.get(1)) else {
-            return Err(ApiError::internal(
-                "batch returned fewer results than statements",
-            ));
-        };
-        let messages = messages_of(messages)?;
+        let mut rows = by_id(messages_of(result_at(&reads, 0)?)?);
         Ok(Changes {
-            created: in_order(&self.message_ids, messages.clone()),
-            updated: in_order(&moved, messages),
+            created: take_in_order(&self.message_ids, &mut rows),
+            updated: take_in_order(&moved, &mut rows),
             // Those of the updated messages too: harmless, the events only use the created ones'.
-            conversations: conversations_of(conversations)?,
+            conversations: conversations_of(result_at(&reads, 1)?)?,
         })
     }
 }
 
-/// The rows whose ids are in `ids`, in that order; ids without a row (a message that was already
-/// stored) are left out, and an id listed twice (a message updated twice) gives its row twice.
-fn in_order(ids: &[String], rows: Vec<Message>) -> Vec<Message> {
-    let by_id: HashMap<String, Message> = rows.into_iter().map(|m| (m.id.clone(), m)).collect();
-    ids.iter().filter_map(|id| by_id.get(id).cloned()).collect()
+fn result_at(results: &[D1Result], i: usize) -> Result<&D1Result, ApiError> {
+    results
+        .get(i)
+        .ok_or_else(|| ApiError::internal("batch returned fewer results than statements"))
+}
+
+fn by_id(rows: Vec<Message>) -> HashMap<String, Message> {
+    rows.into_iter().map(|m| (m.id.clone(), m)).collect()
+}
+
+/// The rows of `ids`, in that order, each taken out of `rows` once: an id without a row left (a
+/// message that was already stored, or one already taken) is skipped.
+fn take_in_order(ids: &[String], rows: &mut HashMap<String, Message>) -> Vec<Message> {
+    ids.iter().filter_map(|id| rows.remove(id)).collect()
 }
