@@ -12,13 +12,13 @@ import { startGraph } from "../tools/graph-emulator.mjs";
 import { ROOT, startWrangler } from "../tools/wrangler-dev.mjs";
 import { runtimeProcesses } from "./lib/procs.mjs";
 import { render } from "./lib/report.mjs";
-import { inboundBaseline, inboundPonte, medianRound, realtime, realtimeFloor, send } from "./lib/scenarios.mjs";
+import { inboundBaseline, inboundPonte, medianRound, pairedRatios, realtime, realtimeFloor, send } from "./lib/scenarios.mjs";
 
 const num = (name, fallback) => Number(process.env[name] ?? fallback);
 const settings = {
   levels: [1, 16, 64],
   requests: num("BENCH_INBOUND_REQUESTS", 2000),
-  rounds: num("BENCH_ROUNDS", 3),
+  rounds: num("BENCH_ROUNDS", 5),
   sendRequests: num("BENCH_SEND_REQUESTS", 600),
   sendConcurrency: 16,
   realtimeSockets: [100, 1000],
@@ -106,7 +106,7 @@ try {
     }
     results.baseline.inbound.push(medianRound(runs.baseline));
     results.storageFloor.inbound.push(medianRound(runs.floor));
-    results.ponte.inbound.push(medianRound(runs.ponte));
+    results.ponte.inbound.push({ ...medianRound(runs.ponte), ...pairedRatios(runs.ponte, runs.baseline) });
   }
   stop(storageFloor);
   stop(baseline);

@@ -14,9 +14,11 @@ export function render(r) {
 
   r.ponte.inbound.forEach((p, i) => {
     const b = r.baseline.inbound[i];
-    const ratio = p.throughput / b.throughput;
+    // The median of the rounds' paired ratios (bench/lib/scenarios.mjs: pairedRatios).
+    const ratio = p.ratio ?? p.throughput / b.throughput;
     const verdict = p.concurrency === 16 ? target("inbound throughput at c=16 / baseline", ratio, "≥ 0.5", ratio >= 0.5) : "";
     rows.push([`Inbound c=${p.concurrency}: req/s`, f1(p.throughput), f1(b.throughput), f2(ratio), p.concurrency === 16 ? "≥ 0.5×" : "", verdict]);
+    if (p.roundRatios) rows.push([`Inbound c=${p.concurrency}: ratio in each round`, "", "", p.roundRatios.map(f2).join(" / "), "", ""]);
     rows.push([`Inbound c=${p.concurrency}: p50 / p99 ms`, `${f1(p.p50)} / ${f1(p.p99)}`, `${f1(b.p50)} / ${f1(b.p99)}`, "", "", ""]);
     rows.push([`Inbound c=${p.concurrency}: errors; stored exactly once`, `${p.errors}; ${p.check.ok ? "yes" : `NO (${p.check.storedMessages}/${p.check.expectedMessages} msgs, ${p.check.appliedStatuses}/${p.check.expectedStatuses} statuses)`}`, `${b.errors}`, "", "0; yes", p.errors === 0 && p.check.ok ? target(`inbound c=${p.concurrency} exactly once, no errors`, 1, 1, true) : target(`inbound c=${p.concurrency} exactly once, no errors`, 0, 1, false)]);
   });
@@ -78,7 +80,9 @@ export function render(r) {
     `${m.date} · ${m.cores} cores (${m.cpu}) · Node ${m.node} · wrangler dev, local runtime, fresh state`,
     "",
     `Inbound: ${r.settings.requests} signed Meta webhooks per level (text, image, status; each distinct), closed loop;`,
-    `${r.settings.rounds ?? 1} rounds per level, Ponte's and the baselines' alternating, each shown by its median-throughput round.`,
+    `${r.settings.rounds ?? 1} rounds per level, Ponte's and the baselines' alternating, each shown by its median-throughput round;`,
+    `the throughput ratio is the median of the rounds' ratios, each Ponte round over the baseline round beside it.`,
+    `Load: a closed-loop HTTP/1.1 client of the bench's own (bench/lib/load.mjs), one kept-alive connection per request in flight.`,
     `Baseline: a minimal Rust Worker (same release profile) that reads the body and answers 200.`,
     `Storage floor: the same Worker storing each body with one D1 batch of one INSERT first (bench/baseline/wrangler.stored.toml);`,
     `no Worker that stores a webhook in D1 costs less on this runtime. Its rows put it in the Baseline column.`,

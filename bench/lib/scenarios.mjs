@@ -75,6 +75,17 @@ export function medianRound(rounds) {
   return median;
 }
 
+/**
+ * Ponte's throughput over the baseline's, round by round. Rounds alternate between the two, so a
+ * round's pair ran minutes apart at most and shared the machine's mood; the median of the pairs'
+ * ratios is steadier than the ratio of two medians taken from different moments.
+ */
+export function pairedRatios(ponteRounds, baselineRounds) {
+  const ratios = ponteRounds.map((p, i) => p.throughput / baselineRounds[i].throughput);
+  const sorted = [...ratios].sort((a, b) => a - b);
+  return { ratio: sorted[Math.floor(sorted.length / 2)], roundRatios: ratios };
+}
+
 /** POST /v1/messages until the emulator has received each send. */
 export async function send(ponte, graph, { concurrency, requests }) {
   const tenant = await createTenant(ponte, "Bench send");
