@@ -23,7 +23,10 @@ for name in PONTE_OPERATOR_KEY PONTE_MASTER_KEY; do
   export "$name=$value"
 done
 
-wrangler d1 migrations apply DB --local --persist-to "$STATE" -c functions/webhook-receiver/wrangler.toml >/dev/null
+# Applying asks a whole local runtime; a state that already has every migration skips that.
+if ! node --no-warnings tools/d1-migrations-current.mjs "$STATE"; then
+  wrangler d1 migrations apply DB --local --persist-to "$STATE" -c functions/webhook-receiver/wrangler.toml >/dev/null
+fi
 
 configs=(-c wrangler.toml)
 for f in "${FUNCTIONS[@]}"; do configs+=(-c "functions/$f/wrangler.toml"); done

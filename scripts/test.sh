@@ -10,6 +10,6 @@ echo "== native: cargo test"
 cargo test --workspace --quiet
 echo "== build"
 bash scripts/build.sh
-echo "== end to end (and the benchmark's load generator): node --test"
-node --test --test-concurrency=3 'tests/e2e/*.test.mjs' 'tests/bench/*.test.mjs'
+echo "== end to end, and the tools' own tests: node --test"
+node --test --test-concurrency=3 'tests/e2e/*.test.mjs' 'tests/bench/*.test.mjs' 'tests/tools/*.test.mjs'
 echo "== npm test passed in $(( $(date +%s) - started ))s"

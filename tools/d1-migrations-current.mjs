@@ -1,0 +1,34 @@
+// `node tools/d1-migrations-current.mjs <persist dir>`: exits 0 when the local D1 database under
+// that wrangler state has applied every file in migrations/, 1 when any is missing (or there is
+// no database yet). `npm start` asks this first: `wrangler d1 migrations apply` starts a whole
+// local runtime to find out the same thing, which takes seconds on every start.
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { ROOT } from "./wrangler-dev.mjs";
+
+function databaseFile(persist) {
+  const dir = join(persist, "v3/d1/miniflare-D1DatabaseObject");
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  // One D1 binding, one database: anything else is not a state this script knows.
+  return files.length === 1 ? join(dir, files[0]) : null;
+}
+
+function applied(file) {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    return new Set(db.prepare("SELECT name FROM d1_migrations").all().map((row) => row.name));
+  } catch {
+    return new Set();
+  } finally {
+    db.close();
+  }
+}
+
+const persist = process.argv[2];
+const file = persist && databaseFile(persist);
+const wanted = readdirSync(join(ROOT, "migrations")).filter((f) => f.endsWith(".sql"));
+const done = file ? applied(file) : new Set();
+const missing = wanted.filter((name) => !done.has(name));
+process.exit(missing.length === 0 ? 0 : 1);
