@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import {
   FIXTURES, allMessages, call, conversations, d1File, messagesOf, postWebhook, startPonte, tenantWithChannel,
 } from "./harness.mjs";
+import { envelope } from "../../tools/meta-payloads.mjs";
 
 const fixture = (name) => readFileSync(`${FIXTURES}/meta/${name}.json`, "utf8");
 let ponte;
@@ -178,6 +179,30 @@ describe("message types", () => {
     assert.equal(list.length, 1);
     assert.equal(list[0].contact.phone, "+5531988887777");
     assert.equal((await messagesOf(ponte, key, list[0].id)).length, 2);
+  });
+
+  test("when a phone and a user id know different contacts, the phone decides", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    const text = (id, contact, from) => envelope({
+      contacts: [{ profile: { name: "Ana" }, ...contact }],
+      messages: [{ ...from, id, timestamp: "1717600000", type: "text", text: { body: id } }],
+    });
+    // Meta's business-scoped user id alone (the number hidden), then the number alone: two contacts.
+    await postWebhook(ponte, channel, text("wamid.BSUID_ONLY", { user_id: "BR.777" }, { from_user_id: "BR.777" }));
+    await postWebhook(ponte, channel, text("wamid.PHONE_ONLY", { wa_id: "5511987654321" }, { from: "5511987654321" }));
+    const before = await conversations(ponte, key);
+    assert.equal(before.length, 2);
+    // Both at once: the message belongs with the number, the most specific key.
+    await postWebhook(ponte, channel, text("wamid.BOTH", { wa_id: "5511987654321", user_id: "BR.777" },
+      { from: "5511987654321", from_user_id: "BR.777" }));
+    const after = await conversations(ponte, key);
+    assert.equal(after.length, 2, "no third contact");
+    const byPhone = after.find((c) => c.contact.phone === "+5511987654321");
+    assert.deepEqual((await messagesOf(ponte, key, byPhone.id)).map((m) => m.text).sort(), ["wamid.BOTH", "wamid.PHONE_ONLY"]);
+    const byUserId = after.find((c) => c.id !== byPhone.id);
+    assert.deepEqual((await messagesOf(ponte, key, byUserId.id)).map((m) => m.text), ["wamid.BSUID_ONLY"]);
+    const contact = await call(ponte, "GET", `/v1/contacts/${byUserId.contact.id}`, { key });
+    assert.deepEqual(contact.json.identities, ["bsuid:BR.777"], "a key that belongs to a contact stays with it");
   });
 });
 

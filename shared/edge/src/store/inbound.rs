@@ -10,6 +10,7 @@ use ponte_core::identity::ContactRef;
 use ponte_core::ids::new_id;
 use ponte_core::model::{Direction, InboundBatch, NormalizedMessage, StatusUpdate};
 use ponte_core::status::DeliveryStatus;
+use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 pub use changes::Changes;
@@ -25,18 +26,44 @@ pub struct Target<'a> {
 }
 
 /// Finds or creates the contact and its conversation on the channel: the view's trigger
-/// (migrations/0004_contact_arrivals.sql) runs the four statements that takes.
-const CONTACT_ARRIVES: &str =
-    "INSERT INTO contact_arrivals (contact_id, conversation_id, tenant_id, \
-     channel_id, identities, name, phone_e164, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// (migrations/0004_contact_arrivals.sql, keys as columns since 0006) runs the four statements
+/// that takes.
+const CONTACT_ARRIVES: &str = "INSERT INTO contact_arrivals (contact_id, conversation_id, \
+     tenant_id, channel_id, identity_1, identity_2, identity_3, name, phone_e164, at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
-/// The contact arrives and the message is stored once (migrations/0005_message_arrivals.sql).
-/// The message was new exactly when a row with the id `?9` exists after the batch.
+/// The contact arrives and the message is stored once (migrations/0005_message_arrivals.sql,
+/// keys as columns since 0006). The message was new exactly when a row with the id `?11` exists
+/// after the batch.
 const MESSAGE_ARRIVES: &str = "INSERT INTO message_arrivals (contact_id, conversation_id, \
-     tenant_id, channel_id, identities, name, phone_e164, at, id, provider_message_id, direction, \
-     type, text, content, preview, context, referral, reply_to_provider_id, provider_ts, status, \
-     status_rank, status_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
-     ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
+     tenant_id, channel_id, identity_1, identity_2, identity_3, name, phone_e164, at, id, \
+     provider_message_id, direction, type, text, content, preview, context, referral, \
+     reply_to_provider_id, provider_ts, status, status_rank, status_at) VALUES (?1, ?2, ?3, ?4, \
+     ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
+
+/// A contact's identity keys as the arrival views take them: three columns, most specific first,
+/// unused ones NULL. The first key that already belongs to a contact decides who it is.
+pub(crate) struct ArrivalKeys([Option<String>; 3]);
+
+impl ArrivalKeys {
+    /// The contact's keys, or, with no usable id at all, the channel's one anonymous contact.
+    fn of(to: &Target, contact: &ContactRef) -> Self {
+        let mut keys = contact.identity_keys().into_iter();
+        let first = keys
+            .next()
+            .unwrap_or_else(|| format!("anonymous:{}", to.channel_id));
+        // identity_keys gives at most three: phone, WhatsApp id, business-scoped user id.
+        Self([Some(first), keys.next(), keys.next()])
+    }
+
+    pub(crate) fn one(key: String) -> Self {
+        Self([Some(key), None, None])
+    }
+
+    fn bound(&self) -> [JsValue; 3] {
+        self.0.each_ref().map(|key| opt_text(key.as_deref()))
+    }
+}
 
 /// Returns the message only when its status really moved, so a repeated status publishes nothing.
 macro_rules! apply_status {
@@ -144,30 +171,24 @@ fn read_back(
     ])
 }
 
-fn identities_json(to: &Target, contact: &ContactRef) -> String {
-    let mut keys = contact.identity_keys();
-    if keys.is_empty() {
-        // No usable id at all: keep the message under one anonymous contact per channel.
-        keys.push(format!("anonymous:{}", to.channel_id));
-    }
-    serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into())
-}
-
-/// Finds or creates the contact known by any of `ids` (a JSON array of identity keys), adds the
-/// keys it lacks, and makes sure it has a conversation on the channel, all inside the batch.
+/// Finds or creates the contact known by any of `keys`, adds the keys it lacks, and makes sure it
+/// has a conversation on the channel, all inside the batch.
 pub(crate) fn contact_statement(
     db: &D1Database,
     to: &Target,
-    ids: &str,
+    keys: &ArrivalKeys,
     name: Option<&str>,
     phone: Option<&str>,
 ) -> Result<D1PreparedStatement, ApiError> {
+    let [key_1, key_2, key_3] = keys.bound();
     Ok(db.prepare(CONTACT_ARRIVES).bind(&[
         text(&new_id("ct")),
         text(&new_id("con")),
         text(to.tenant_id),
         text(to.channel_id),
-        text(ids),
+        key_1,
+        key_2,
+        key_3,
         opt_text(name),
         opt_text(phone),
         int(to.received_at),
@@ -180,7 +201,7 @@ fn message_statement(
     message_id: &str,
     m: &NormalizedMessage,
 ) -> Result<D1PreparedStatement, ApiError> {
-    let ids = identities_json(to, &m.contact);
+    let [key_1, key_2, key_3] = ArrivalKeys::of(to, &m.contact).bound();
     let name = m.contact.name.as_deref().filter(|n| !n.is_empty());
     let content =
         serde_json::to_string(&m.content).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -198,7 +219,9 @@ fn message_statement(
         text(&new_id("con")),
         text(to.tenant_id),
         text(to.channel_id),
-        text(&ids),
+        key_1,
+        key_2,
+        key_3,
         opt_text(name),
         opt_text(phone.as_deref()),
         int(to.received_at),

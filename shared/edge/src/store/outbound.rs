@@ -8,7 +8,7 @@ use ponte_core::status::DeliveryStatus;
 use serde::Deserialize;
 use worker::D1Database;
 
-use super::inbound::{contact_statement, Target};
+use super::inbound::{contact_statement, ArrivalKeys, Target};
 use super::read::{
     conversation_statement, conversations_of, message_statement, messages_of, Conversation, Message,
 };
@@ -73,22 +73,26 @@ pub async fn recipient_by_phone(
     now: i64,
 ) -> Result<Recipient, ApiError> {
     let canonical = phone.canonical().e164();
-    let ids = serde_json::to_string(&[format!("phone:{canonical}")])
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let key = format!("phone:{canonical}");
     let target = Target {
         tenant_id,
         channel_id,
         received_at: now,
     };
     let statements = vec![
-        contact_statement(db, &target, &ids, None, Some(&canonical))?,
+        contact_statement(
+            db,
+            &target,
+            &ArrivalKeys::one(key.clone()),
+            None,
+            Some(&canonical),
+        )?,
         db.prepare(concat!(
             recipient_select!(),
             "WHERE c.tenant_id = ?1 AND c.channel_id = ?2 AND c.contact_id = \
-             (SELECT contact_id FROM contact_identities WHERE tenant_id = ?1 AND identity IN \
-             (SELECT value FROM json_each(?3)) LIMIT 1)"
+             (SELECT contact_id FROM contact_identities WHERE tenant_id = ?1 AND identity = ?3)"
         ))
-        .bind(&[text(tenant_id), text(channel_id), text(&ids)])?,
+        .bind(&[text(tenant_id), text(channel_id), text(&key)])?,
     ];
     let results = db.batch(statements).await?;
     let rows: Vec<Recipient> = results
