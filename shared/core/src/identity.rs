@@ -109,6 +109,10 @@ pub struct ContactRef {
     pub username: Option<String>,
 }
 
+/// How many identity keys a contact can bring: phone, WhatsApp id, business-scoped user id. The
+/// D1 arrival views take exactly this many key columns (migrations/0006_identity_columns.sql).
+pub const MAX_IDENTITY_KEYS: usize = 3;
+
 impl ContactRef {
     /// The phone number behind the WhatsApp id, in canonical form, when it is one.
     pub fn phone(&self) -> Option<PhoneNumber> {
@@ -116,9 +120,10 @@ impl ContactRef {
         PhoneNumber::parse(wa_id).ok().map(|p| p.canonical())
     }
 
-    /// Alias keys, most specific first. Empty when the provider gave no usable id at all.
+    /// Alias keys, most specific first, at most [`MAX_IDENTITY_KEYS`]. Empty when the provider
+    /// gave no usable id at all.
     pub fn identity_keys(&self) -> Vec<String> {
-        let mut keys = Vec::with_capacity(3);
+        let mut keys = Vec::with_capacity(MAX_IDENTITY_KEYS);
         if let Some(phone) = self.phone() {
             keys.push(format!("phone:{phone}"));
         }
@@ -239,5 +244,20 @@ mod tests {
         };
         assert_eq!(placeholder.identity_keys(), vec!["wa:<USER>".to_string()]);
         assert!(ContactRef::default().identity_keys().is_empty());
+    }
+
+    #[test]
+    fn every_id_at_once_gives_the_most_keys_most_specific_first() {
+        let all = ContactRef {
+            wa_id: Some("5511987654321".into()),
+            user_id: Some("BR.777".into()),
+            ..Default::default()
+        };
+        let keys = all.identity_keys();
+        assert_eq!(
+            keys,
+            ["phone:+5511987654321", "wa:5511987654321", "bsuid:BR.777"]
+        );
+        assert_eq!(keys.len(), MAX_IDENTITY_KEYS);
     }
 }

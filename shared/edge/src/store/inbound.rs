@@ -6,7 +6,7 @@
 
 mod changes;
 
-use ponte_core::identity::ContactRef;
+use ponte_core::identity::{ContactRef, MAX_IDENTITY_KEYS};
 use ponte_core::ids::new_id;
 use ponte_core::model::{Direction, InboundBatch, NormalizedMessage, StatusUpdate};
 use ponte_core::status::DeliveryStatus;
@@ -43,7 +43,7 @@ const MESSAGE_ARRIVES: &str = "INSERT INTO message_arrivals (contact_id, convers
 
 /// A contact's identity keys as the arrival views take them: three columns, most specific first,
 /// unused ones NULL. The first key that already belongs to a contact decides who it is.
-pub(crate) struct ArrivalKeys([Option<String>; 3]);
+pub(crate) struct ArrivalKeys([Option<String>; MAX_IDENTITY_KEYS]);
 
 impl ArrivalKeys {
     /// The contact's keys, or, with no usable id at all, the channel's one anonymous contact.
@@ -52,7 +52,7 @@ impl ArrivalKeys {
         let first = keys
             .next()
             .unwrap_or_else(|| format!("anonymous:{}", to.channel_id));
-        // identity_keys gives at most three: phone, WhatsApp id, business-scoped user id.
+        // Three columns for at most three keys: a change to either stops this compiling.
         Self([Some(first), keys.next(), keys.next()])
     }
 
@@ -60,7 +60,7 @@ impl ArrivalKeys {
         Self([Some(key), None, None])
     }
 
-    fn bound(&self) -> [JsValue; 3] {
+    fn bound(&self) -> [JsValue; MAX_IDENTITY_KEYS] {
         self.0.each_ref().map(|key| opt_text(key.as_deref()))
     }
 }
