@@ -2,18 +2,10 @@
 // that wrangler state has applied every file in migrations/, 1 when any is missing (or there is
 // no database yet). `npm start` asks this first: `wrangler d1 migrations apply` starts a whole
 // local runtime to find out the same thing, which takes seconds on every start.
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { ROOT } from "./wrangler-dev.mjs";
-
-function databaseFile(persist) {
-  const dir = join(persist, "v3/d1/miniflare-D1DatabaseObject");
-  if (!existsSync(dir)) return null;
-  const files = readdirSync(dir).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  // One D1 binding, one database: anything else is not a state this script knows.
-  return files.length === 1 ? join(dir, files[0]) : null;
-}
+import { ROOT, d1File } from "./wrangler-dev.mjs";
 
 function applied(file) {
   const db = new DatabaseSync(file, { readOnly: true });
@@ -27,7 +19,7 @@ function applied(file) {
 }
 
 const persist = process.argv[2];
-const file = persist && databaseFile(persist);
+const file = persist && d1File(persist);
 const wanted = readdirSync(join(ROOT, "migrations")).filter((f) => f.endsWith(".sql"));
 const done = file ? applied(file) : new Set();
 const missing = wanted.filter((name) => !done.has(name));

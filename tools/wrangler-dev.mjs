@@ -1,7 +1,7 @@
 // Runs Workers under `wrangler dev` (workerd) on a free port with fresh state in a temp dir, the
 // way the end-to-end tests and the benchmarks need them: offline, quiet, and killable as a group.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -19,6 +19,17 @@ export const wranglerEnv = {
   X_LOCAL_EXPLORER: "false",
   NO_COLOR: "1",
 };
+
+/**
+ * The local D1 database file under a wrangler state directory (`--persist-to`), or null while
+ * there is none. Ponte's Workers share one D1 binding, so the state holds one database.
+ */
+export function d1File(persist) {
+  const dir = join(persist, "v3/d1/miniflare-D1DatabaseObject");
+  if (!existsSync(dir)) return null;
+  const file = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  return file ? join(dir, file) : null;
+}
 
 export function freePort() {
   return new Promise((resolve, reject) => {

@@ -1,12 +1,12 @@
 // Starts the real Workers under `wrangler dev` (workerd) with fresh state on a free port, and
 // gives tests small helpers to drive them over HTTP.
 import { createHmac, randomBytes } from "node:crypto";
-import { readdirSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
-import { ROOT, startWrangler } from "../../tools/wrangler-dev.mjs";
+import { ROOT, d1File, startWrangler } from "../../tools/wrangler-dev.mjs";
 
-export { ROOT };
+// d1File: the local D1 database file, for tests that inject a storage failure or read rows.
+export { ROOT, d1File };
 export const FIXTURES = join(ROOT, "tests/fixtures");
 // send-message first: it defines the Durable Object the others bind to by script_name.
 const FUNCTIONS = ["send-message", "webhook-receiver", "media-fetch"];
@@ -27,12 +27,6 @@ export async function startPonte({ vars = {} } = {}) {
   return { ...running, operatorKey };
 }
 
-/** The local D1 database file, for tests that inject a storage failure. */
-export function d1File(persist) {
-  const dir = join(persist, "v3/d1/miniflare-D1DatabaseObject");
-  const file = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
-  return join(dir, file);
-}
 
 export async function call(ponte, method, path, { key, body, headers = {} } = {}) {
   const res = await fetch(`${ponte.base}${path}`, {

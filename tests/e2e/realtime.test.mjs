@@ -285,6 +285,30 @@ describe("publishing only where someone listens", () => {
     socket.close();
   });
 
+  test("a message that arrives with its own statuses is published once, as it ends up", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    const socket = await openSocket(ponte, { token: key });
+    // The receiver learns that this tenant listens, so the next batch returns whole rows.
+    await posted(channel, metaText({ id: "wamid.WARM" }));
+    await socket.next((f) => f.message?.provider_message_id === "wamid.WARM");
+
+    const sent = Math.floor(Date.now() / 1000);
+    const echo = envelope({
+      message_echoes: [{ from: "15550783881", to: "5511987654321", id: "wamid.ECHOSTATUS", timestamp: String(sent),
+        type: "text", text: { body: "Chegou hoje" } }],
+    }, PHONE_NUMBER_ID, "smb_message_echoes");
+    const status = (s) => metaStatus({ id: "wamid.ECHOSTATUS", status: s }).entry[0].changes[0];
+    echo.entry[0].changes.push(status("delivered"), status("read"));
+    await posted(channel, echo);
+    await posted(channel, metaText({ id: "wamid.ECHOMARK" }));
+    await socket.next((f) => f.message?.provider_message_id === "wamid.ECHOMARK");
+
+    // Its statuses never step back on the client: no update with an earlier status follows it.
+    const frames = socket.events().filter((f) => f.message?.provider_message_id === "wamid.ECHOSTATUS");
+    assert.deepEqual(frames.map((f) => [f.type, f.message.status]), [["message.created", "read"]]);
+    socket.close();
+  });
+
   test("after the last socket closes, one publish lowers the flag and later webhooks skip the hub", async () => {
     const { tenant, key, channel } = await tenantWithChannel(ponte);
     const first = await openSocket(ponte, { token: key });

@@ -7,8 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { test } from "node:test";
-import { d1File } from "../e2e/harness.mjs";
-import { ROOT, wranglerEnv } from "../../tools/wrangler-dev.mjs";
+import { ROOT, d1File, wranglerEnv } from "../../tools/wrangler-dev.mjs";
 
 const current = (persist) =>
   spawnSync(process.execPath, ["--no-warnings", join(ROOT, "tools/d1-migrations-current.mjs"), persist]).status;

@@ -14,9 +14,9 @@ use crate::store::read::{conversations_of, messages_of, Conversation, Message};
 pub struct Changes {
     /// New messages, in the webhook's order.
     pub created: Vec<Message>,
-    /// Messages whose status moved, in the order the statuses were applied. When they are read
-    /// after the batch, each message is here once, as it is now, and not at all if it is new:
-    /// its row in `created` already shows the statuses.
+    /// Messages whose status moved, in the order the statuses were applied; never one that is new
+    /// in this batch, whose row in `created` already shows the statuses. When they are read after
+    /// the batch, each message is here once, as it is now.
     pub updated: Vec<Message>,
     /// The conversations of the created messages, after the change.
     pub conversations: Vec<Conversation>,
@@ -48,6 +48,12 @@ impl InboundWrite {
                 changes.created = take_in_order(&self.message_ids, &mut rows);
                 changes.conversations = conversations_of(at(i + 1)?)?;
             }
+            // A status's row shows the message as that status left it, earlier than the created
+            // row read at the end: publishing both would step the client's status back.
+            let created = &changes.created;
+            changes
+                .updated
+                .retain(|m| !created.iter().any(|c| c.id == m.id));
             return Ok(changes);
         }
         let mut moved = Vec::new();
