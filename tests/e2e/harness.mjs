@@ -52,6 +52,13 @@ export async function createTenant(ponte, name = "Acme") {
   return res.json;
 }
 
+/** Connects a channel of any provider; `path` is its webhook URL's path. */
+export async function createChannel(ponte, apiKey, { provider, name = `${provider} channel`, config, secrets }) {
+  const res = await call(ponte, "POST", "/v1/channels", { key: apiKey, body: { provider, name, config, secrets } });
+  if (res.status !== 201) throw new Error(`create ${provider} channel: ${res.status} ${res.text}`);
+  return { ...res.json, raw: res.text, path: new URL(res.json.webhook_url).pathname };
+}
+
 export async function createMetaChannel(ponte, apiKey, { phoneNumberId = "110200340056789", appSecret, graphBaseUrl, accessToken = "EAAG-test-token" } = {}) {
   const secret = appSecret ?? randomBytes(16).toString("hex");
   const res = await call(ponte, "POST", "/v1/channels", {

@@ -76,8 +76,19 @@ describe("unknown channel and bad input", () => {
   test("an unknown channel token is 404 for POST and GET", async () => {
     const res = await call(ponte, "POST", "/webhooks/meta/not-a-channel-token", { body: fixture("text") });
     assert.equal(res.status, 404);
-    assert.match(res.json.detail, /no Meta channel/);
+    assert.match(res.json.detail, /no meta channel/);
     assert.equal((await call(ponte, "GET", "/webhooks/meta/not-a-channel-token?hub.mode=subscribe")).status, 404);
+  });
+
+  test("an unknown provider is 404 naming the known ones, and a channel's token works only at its provider's URL", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    const unknown = await call(ponte, "POST", channel.path.replace("/meta/", "/carrier-pigeon/"), { body: fixture("text") });
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.json.detail, /no provider "carrier-pigeon".*meta, evolution, zapi, wppconnect/);
+    const elsewhere = await call(ponte, "POST", channel.path.replace("/meta/", "/evolution/"), { body: fixture("text") });
+    assert.equal(elsewhere.status, 404);
+    assert.match(elsewhere.json.detail, /no evolution channel/);
+    assert.equal((await allMessages(ponte, key)).length, 0);
   });
 
   test("a signed body that is not JSON is 400, logged, and loses nothing stored", async () => {

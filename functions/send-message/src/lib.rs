@@ -47,6 +47,10 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         (Method::Post, ["v1", "tokens"]) => tenants::mint_token(req, env, &principal, now).await,
         (Method::Post, ["v1", "channels"]) => channels::create(req, env, &principal, now).await,
         (Method::Get, ["v1", "channels"]) => channels::list(req, env, &principal).await,
+        (Method::Get, ["v1", "channels", id]) => channels::get(req, env, &principal, id).await,
+        (Method::Post, ["v1", "channels", id, "connect"]) => {
+            channels::connect(req, env, &principal, id, now).await
+        }
         (Method::Get, ["v1", "conversations"]) => conversations::list(req, env, &principal).await,
         (Method::Get, ["v1", "conversations", id]) => conversations::get(env, &principal, id).await,
         (Method::Patch, ["v1", "conversations", id]) => {

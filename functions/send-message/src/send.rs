@@ -3,7 +3,7 @@
 
 use ponte_core::model::Content;
 use ponte_core::outbound::{window_open, OutboundBody, SendRequest, SendTarget};
-use ponte_core::providers::meta::{send_request, ResolvedRefs};
+use ponte_core::providers::{MessageRef, ResolvedRefs};
 use ponte_core::signature::sha256_hex;
 use ponte_edge::auth::Principal;
 use ponte_edge::channel_cache;
@@ -11,7 +11,9 @@ use ponte_edge::http::{json, ApiResult};
 use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::Events;
 use ponte_edge::store;
-use ponte_edge::store::outbound::{self, Claimed, IdempotencyRecord, NewOutbound, Recipient};
+use ponte_edge::store::outbound::{
+    self, Claimed, IdempotencyRecord, NewOutbound, Recipient, Referenced,
+};
 use ponte_edge::store::read::{self, Message};
 use worker::{D1Database, Env, Headers, Request};
 
@@ -52,7 +54,24 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
 
     let policy = Policy::from_env(env);
     let recipient = recipient(env, &db, tenant_id, &request.target, now).await?;
-    if request.body.needs_open_window() && !window_open(recipient.last_inbound_at, now) {
+    let channel = channel_cache::by_id(env, &db, tenant_id, &recipient.channel_id, now)
+        .await?
+        .ok_or_else(|| ApiError::internal("a conversation's channel is missing"))?;
+    let provider = channel.channel.provider();
+    let capabilities = provider.capabilities();
+    if let Some(lacking) = capabilities.lacks_for(&request.body) {
+        return Err(ApiError::InvalidField {
+            field: "type".into(),
+            reason: format!(
+                "{} channels cannot send this: the provider has no {lacking}",
+                provider.name()
+            ),
+        });
+    }
+    let window_closed = capabilities.service_window
+        && request.body.needs_open_window()
+        && !window_open(recipient.last_inbound_at, now);
+    if window_closed {
         return Err(ApiError::InvalidField {
             field: "type".into(),
             reason: "the contact has not written in the last 24 hours, so WhatsApp only delivers \
@@ -61,28 +80,35 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
         });
     }
     let reply_to = match &request.reply_to {
-        Some(id) => Some(provider_id_of(&db, tenant_id, &recipient, id, "reply_to").await?),
+        Some(id) => Some(referenced(&db, tenant_id, &recipient, id, "reply_to").await?),
         None => None,
     };
     let reaction_to = match request.body.referenced_message() {
-        Some(id) => {
-            Some(provider_id_of(&db, tenant_id, &recipient, id, "reaction.message_id").await?)
-        }
+        Some(id) => Some(referenced(&db, tenant_id, &recipient, id, "reaction.message_id").await?),
         None => None,
     };
-    let to = recipient.address().ok_or_else(|| ApiError::InvalidField {
-        field: "conversation_id".into(),
-        reason: "the contact has no WhatsApp number to send to".into(),
-    })?;
-    let channel = channel_cache::meta_by_id(env, &db, tenant_id, &recipient.channel_id, now)
-        .await?
-        .ok_or_else(|| ApiError::internal("a conversation's channel is missing"))?;
-    // Built once and stored: every attempt sends exactly this body.
+    let identities = recipient.identities();
+    let identities: Vec<&str> = identities.iter().map(String::as_str).collect();
+    let to = channel
+        .channel
+        .address(&identities)
+        .ok_or_else(|| ApiError::InvalidField {
+            field: "conversation_id".into(),
+            reason: format!(
+                "the contact has no address a {} channel can send to",
+                provider.name()
+            ),
+        })?;
+    // Built once and stored: every attempt sends exactly this call.
     let refs = ResolvedRefs {
-        reply_to: reply_to.as_deref(),
-        reaction_to: reaction_to.as_deref(),
+        reply_to: reply_to.as_ref().map(message_ref),
+        reaction_to: reaction_to.as_ref().map(message_ref),
     };
-    let provider_request = send_request(&channel.config, "", &to, &request.body, &refs).body;
+    let call = channel.channel.prepare_send(&to, &request.body, &refs);
+    let provider_request =
+        serde_json::to_string(&call).map_err(|e| ApiError::internal(e.to_string()))?;
+    let reply_to = reply_to.and_then(|r| r.provider_message_id);
+    let reaction_to = reaction_to.and_then(|r| r.provider_message_id);
 
     let content = stored_content(&request.body, reaction_to.as_deref());
     let content_json =
@@ -209,7 +235,7 @@ async fn recipient(
             }),
         SendTarget::Phone { channel_id, to } => {
             // Opened through the isolate's cache, where the send itself will find it again.
-            let channel = channel_cache::meta_by_id(env, db, tenant_id, channel_id, now).await?;
+            let channel = channel_cache::by_id(env, db, tenant_id, channel_id, now).await?;
             if channel.is_none() {
                 return Err(ApiError::InvalidField {
                     field: "channel_id".into(),
@@ -221,24 +247,21 @@ async fn recipient(
     }
 }
 
-/// The provider's id of one of our messages in the same conversation.
-async fn provider_id_of(
+/// One of our messages in the same conversation, accepted by the provider: a reply or a
+/// reaction names it by the provider's id.
+async fn referenced(
     db: &D1Database,
     tenant_id: &str,
     recipient: &Recipient,
     message_id: &str,
     field: &str,
-) -> Result<String, ApiError> {
-    let found = outbound::provider_id_in_conversation(
-        db,
-        tenant_id,
-        &recipient.conversation_id,
-        message_id,
-    )
-    .await?;
+) -> Result<Referenced, ApiError> {
+    let found =
+        outbound::message_in_conversation(db, tenant_id, &recipient.conversation_id, message_id)
+            .await?;
     match found {
-        Some(Some(wamid)) => Ok(wamid),
-        Some(None) => Err(ApiError::InvalidField {
+        Some(message) if message.provider_message_id.is_some() => Ok(message),
+        Some(_) => Err(ApiError::InvalidField {
             field: field.into(),
             reason: "that message has not been accepted by the provider yet".into(),
         }),
@@ -246,6 +269,14 @@ async fn provider_id_of(
             field: field.into(),
             reason: "no such message in this conversation".into(),
         }),
+    }
+}
+
+fn message_ref(message: &Referenced) -> MessageRef<'_> {
+    MessageRef {
+        provider_message_id: message.provider_message_id.as_deref().unwrap_or_default(),
+        outbound: message.direction == "outbound",
+        text: message.text.as_deref(),
     }
 }
 

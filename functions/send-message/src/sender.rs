@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ponte_core::providers::meta::{messages_request, parse_send_response, SendOutcome};
+use ponte_core::providers::{Answer, PreparedCall, SendOutcome};
 use ponte_core::retry::{backoff_seconds, jitter_unit};
 use ponte_edge::bindings::{
     SEND_DLQ, SEND_MAX_ATTEMPTS, SEND_QUEUE, SEND_RETRY_BASE_SECONDS, SEND_RETRY_CAP_SECONDS,
@@ -108,11 +108,16 @@ pub async fn attempt_claimed(
     let attempt = match outcome {
         SendOutcome::Accepted {
             provider_message_id,
-            wa_id,
+            recipient,
         } => {
-            let message =
-                outbound::accepted(&db, claimed, &provider_message_id, wa_id.as_deref(), now)
-                    .await?;
+            let message = outbound::accepted(
+                &db,
+                claimed,
+                &provider_message_id,
+                recipient.as_deref(),
+                now,
+            )
+            .await?;
             Attempt::Sent(message)
         }
         SendOutcome::Permanent { code, title } => fail(&db, claimed, code, title, now).await?,
@@ -152,11 +157,15 @@ async fn call_provider(
         code: None,
         title: title.to_string(),
     };
-    let Some(body) = claimed.provider_request.clone() else {
+    let Some(call) = claimed
+        .provider_request
+        .as_deref()
+        .and_then(|stored| serde_json::from_str::<PreparedCall>(stored).ok())
+    else {
         return permanent("the message has no provider request");
     };
     let found =
-        channel_cache::meta_by_id(env, db, &claimed.tenant_id, &claimed.channel_id, now_ms()).await;
+        channel_cache::by_id(env, db, &claimed.tenant_id, &claimed.channel_id, now_ms()).await;
     let channel = match found {
         Ok(Some(channel)) => channel,
         Ok(None) => return permanent("the channel no longer exists"),
@@ -172,11 +181,13 @@ async fn call_provider(
             return permanent("the channel's credentials cannot be read");
         }
     };
-    let request = messages_request(&channel.config, &channel.secrets.access_token, body);
+    let request = channel.channel.request(&call);
     match provider_http::send(&request, policy.timeout).await {
-        Ok(answer) => {
-            parse_send_response(answer.status, answer.retry_after.as_deref(), &answer.body)
-        }
+        Ok(answer) => channel.channel.classify_send(&Answer {
+            status: answer.status,
+            retry_after: answer.retry_after.as_deref(),
+            body: &answer.body,
+        }),
         Err(no_answer) => SendOutcome::Transient {
             code: None,
             title: no_answer.describe(),

@@ -1,7 +1,8 @@
-//! webhook-receiver: the provider-facing Worker. Verifies each provider's webhook, normalizes it
-//! and stores it exactly once before answering 200.
+//! webhook-receiver: the provider-facing Worker. Every provider's webhooks take one pipeline:
+//! find the channel, let its adapter authenticate and normalize the delivery, and store it
+//! exactly once before answering.
 
-mod meta;
+mod pipeline;
 
 use ponte_edge::http::segments;
 use ponte_edge::problem::ApiError;
@@ -11,12 +12,18 @@ use worker::{event, Context, Env, Method, Request, Response, Result};
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = segments(&req);
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
-    let result = match (req.method(), path.as_slice()) {
-        (Method::Get, ["webhooks", "meta", token]) => meta::handshake(&req, &env, token).await,
-        (Method::Post, ["webhooks", "meta", token]) => meta::receive(&mut req, &env, token).await,
-        (_, ["webhooks", "meta", _]) => Err(ApiError::MethodNotAllowed),
+    let result = match path.as_slice() {
+        // Anything after the token is the provider's: Evolution appends the event's name.
+        ["webhooks", provider, token, rest @ ..] => {
+            let rest = rest.join("/");
+            match req.method() {
+                Method::Get => pipeline::handshake(&req, &env, provider, token, &rest).await,
+                Method::Post => pipeline::receive(&mut req, &env, provider, token, &rest).await,
+                _ => Err(ApiError::MethodNotAllowed),
+            }
+        }
         _ => Err(ApiError::NotFound(
-            "no webhook endpoint at this path".into(),
+            "no webhook endpoint at this path; webhooks go to /webhooks/{provider}/{token}".into(),
         )),
     };
     Ok(result.unwrap_or_else(|e| e.to_response()))

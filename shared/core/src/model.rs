@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::identity::ContactRef;
+use crate::providers::ConnectionUpdate;
 use crate::status::DeliveryStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -258,6 +259,19 @@ pub struct NormalizedMessage {
     pub context: Option<ReplyContext>,
     /// Click-to-WhatsApp ad or post that started the conversation, as the provider sent it.
     pub referral: Option<Value>,
+    /// Who in a group wrote it, when the conversation is a group's.
+    pub sender: Option<Sender>,
+}
+
+/// The member of a group who wrote a message: the conversation's contact is the group itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Sender {
+    /// The provider's id of the member, e.g. `5511987654321@s.whatsapp.net`.
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -276,6 +290,10 @@ pub struct InboundBatch {
     pub statuses: Vec<StatusUpdate>,
     /// Events accepted but not acted on (account updates, calls, other numbers' events...).
     pub ignored: Vec<String>,
+    /// Provider ids of messages deleted for everyone: marked deleted, never removed.
+    pub deletions: Vec<String>,
+    /// A change of the channel's session (WhatsApp Web gateways: connected, QR code to scan).
+    pub connection: Option<ConnectionUpdate>,
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ use serde_json::value::RawValue;
 pub const MESSAGE_CREATED: &str = "message.created";
 pub const MESSAGE_UPDATED: &str = "message.updated";
 pub const CONVERSATION_UPDATED: &str = "conversation.updated";
+/// A channel's session changed (a gateway connected, dropped, or shows a QR code to scan).
+pub const CHANNEL_UPDATED: &str = "channel.updated";
 
 /// Conversations a socket can narrow itself to. The subscription travels in the socket's
 /// attachment, which the runtime caps at 2 KiB, and an inbox follows a handful at a time anyway.
@@ -18,6 +20,7 @@ pub const MAX_SUBSCRIBED_CONVERSATIONS: usize = 50;
 /// the hub can assign.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Unstamped {
+    /// Empty for an event of the tenant as a whole, which every socket gets.
     pub conversation_id: String,
     /// A JSON object with at least `type`; the hub adds `seq` in front.
     pub payload: Box<RawValue>,
@@ -81,6 +84,7 @@ impl Subscription {
     pub fn wants(&self, conversation_id: &str) -> bool {
         match &self.conversations {
             None => true,
+            Some(_) if conversation_id.is_empty() => true,
             Some(ids) => ids
                 .binary_search_by(|id| id.as_str().cmp(conversation_id))
                 .is_ok(),
@@ -162,6 +166,10 @@ mod tests {
         );
         assert!(some.wants("con_a") && some.wants("con_b"));
         assert!(!some.wants("con_c"));
+        assert!(
+            some.wants(""),
+            "events of the whole tenant reach narrowed sockets"
+        );
         let empty = Subscription::only(vec![]).expect("ok");
         assert!(!empty.wants("con_a"));
     }

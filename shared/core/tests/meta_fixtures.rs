@@ -34,8 +34,14 @@ fn text_keeps_body_sender_profile_and_provider_timestamp() {
     assert_eq!(m.provider_message_id, "wamid.TEXT1");
     assert_eq!(m.direction, Direction::Inbound);
     assert_eq!(m.timestamp_ms, 1_717_600_000_000);
-    assert_eq!(m.contact.wa_id.as_deref(), Some("5511987654321"));
-    assert_eq!(m.contact.user_id.as_deref(), Some("BR.118159992128868"));
+    assert_eq!(
+        m.contact.identity_keys(),
+        [
+            "phone:+5511987654321",
+            "wa:5511987654321",
+            "bsuid:BR.118159992128868"
+        ]
+    );
     assert_eq!(m.contact.name.as_deref(), Some("Ana Souza"));
     assert_eq!(
         m.content,
@@ -209,7 +215,7 @@ fn echoes_are_outbound_to_the_customer() {
     let batch = parse("echo_text");
     let m = &batch.messages[0];
     assert_eq!(m.direction, Direction::Outbound);
-    assert_eq!(m.contact.wa_id.as_deref(), Some("5511987654321"));
+    assert_eq!(m.contact.key_of("wa").as_deref(), Some("5511987654321"));
     assert_eq!(m.contact.name.as_deref(), Some("Ana Souza"));
 }
 

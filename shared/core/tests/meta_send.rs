@@ -4,9 +4,8 @@
 use ponte_core::outbound::{OutboundBody, SendRequest};
 use ponte_core::providers::meta::{
     mark_read_request, parse_mark_read_response, parse_send_response, send_request, MetaConfig,
-    ResolvedRefs, SendOutcome,
 };
-use ponte_core::providers::HttpRequest;
+use ponte_core::providers::{HttpRequest, MessageRef, ResolvedRefs, SendOutcome};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "EAAG-test-token";
@@ -28,6 +27,14 @@ fn meta_body_for(ponte: Value, refs: &ResolvedRefs) -> Value {
 
 fn body_json(request: &HttpRequest) -> Value {
     serde_json::from_str(&request.body).unwrap_or_else(|e| panic!("{}: {e}", request.body))
+}
+
+fn inbound(provider_message_id: &str) -> MessageRef<'_> {
+    MessageRef {
+        provider_message_id,
+        outbound: false,
+        text: None,
+    }
 }
 
 fn ponte(kind: &str, object: Value) -> Value {
@@ -126,7 +133,7 @@ fn every_body_type_becomes_metas_documented_json() {
 #[test]
 fn a_reply_carries_the_quoted_wamid_as_context() {
     let refs = ResolvedRefs {
-        reply_to: Some("wamid.QUOTED"),
+        reply_to: Some(inbound("wamid.QUOTED")),
         reaction_to: None,
     };
     let mut expected = envelope("text", json!({"preview_url": false, "body": "yes"}));
@@ -141,7 +148,7 @@ fn a_reply_carries_the_quoted_wamid_as_context() {
 fn reactions_name_the_resolved_wamid_and_an_empty_emoji_removes_one() {
     let refs = ResolvedRefs {
         reply_to: None,
-        reaction_to: Some("wamid.TARGET"),
+        reaction_to: Some(inbound("wamid.TARGET")),
     };
     for emoji in ["👍", ""] {
         let input = ponte(
@@ -233,7 +240,7 @@ fn accepted_sends_report_metas_canonical_wa_id() {
         parse_send_response(200, None, body),
         SendOutcome::Accepted {
             provider_message_id: "wamid.HBgNNTUxMTg3NjU0MzIxFQIAERgS".into(),
-            wa_id: Some("551187654321".into()),
+            recipient: Some("551187654321".into()),
         }
     );
     let held = br#"{"messaging_product":"whatsapp","messages":[{"id":"wamid.H","message_status":"held_for_quality_assessment"}]}"#;
@@ -241,7 +248,7 @@ fn accepted_sends_report_metas_canonical_wa_id() {
         parse_send_response(200, None, held),
         SendOutcome::Accepted {
             provider_message_id: "wamid.H".into(),
-            wa_id: None,
+            recipient: None,
         }
     );
 }

@@ -13,16 +13,16 @@ use std::rc::Rc;
 use worker::{D1Database, Env};
 
 use crate::problem::ApiError;
-use crate::store::channels::{self, ChannelRecord, MetaChannel};
+use crate::store::channels::{self, ChannelRecord, OpenedChannel};
 
 pub const TTL_MS: i64 = 60_000;
 const MAX_ENTRIES: usize = 1024;
 
 thread_local! {
-    static OPENED: RefCell<HashMap<String, (Rc<MetaChannel>, i64)>> = RefCell::new(HashMap::new());
+    static OPENED: RefCell<HashMap<String, (Rc<OpenedChannel>, i64)>> = RefCell::new(HashMap::new());
 }
 
-fn cached(key: &str, now: i64) -> Option<Rc<MetaChannel>> {
+fn cached(key: &str, now: i64) -> Option<Rc<OpenedChannel>> {
     OPENED.with(|c| {
         c.borrow()
             .get(key)
@@ -31,7 +31,7 @@ fn cached(key: &str, now: i64) -> Option<Rc<MetaChannel>> {
     })
 }
 
-fn remember(key: String, channel: &Rc<MetaChannel>, now: i64) {
+fn remember(key: String, channel: &Rc<OpenedChannel>, now: i64) {
     OPENED.with(|c| {
         let mut cache = c.borrow_mut();
         if cache.len() >= MAX_ENTRIES {
@@ -43,30 +43,33 @@ fn remember(key: String, channel: &Rc<MetaChannel>, now: i64) {
     });
 }
 
-/// The Meta channel whose webhook URL ends in `token`, or `None` when there is none.
-pub async fn meta_by_token(
+/// The `provider` channel whose webhook URL ends in `token`, or `None` when there is none: a
+/// token of another provider's channel is no channel at this provider's URL.
+pub async fn by_token(
     env: &Env,
     db: &D1Database,
+    provider: &str,
     token: &str,
     now: i64,
-) -> Result<Option<Rc<MetaChannel>>, ApiError> {
-    opened(
+) -> Result<Option<Rc<OpenedChannel>>, ApiError> {
+    let channel = opened(
         env,
         format!("token:{token}"),
         now,
         channels::find_by_token(env, db, token),
     )
-    .await
+    .await?;
+    Ok(channel.filter(|c| c.record.provider == provider))
 }
 
-/// The tenant's Meta channel with this id, or `None` when there is none.
-pub async fn meta_by_id(
+/// The tenant's channel with this id, or `None` when there is none.
+pub async fn by_id(
     env: &Env,
     db: &D1Database,
     tenant_id: &str,
     id: &str,
     now: i64,
-) -> Result<Option<Rc<MetaChannel>>, ApiError> {
+) -> Result<Option<Rc<OpenedChannel>>, ApiError> {
     let key = format!("id:{tenant_id}:{id}");
     opened(env, key, now, channels::find(db, tenant_id, id)).await
 }
@@ -77,14 +80,14 @@ async fn opened(
     key: String,
     now: i64,
     find: impl Future<Output = Result<Option<ChannelRecord>, ApiError>>,
-) -> Result<Option<Rc<MetaChannel>>, ApiError> {
+) -> Result<Option<Rc<OpenedChannel>>, ApiError> {
     if let Some(channel) = cached(&key, now) {
         return Ok(Some(channel));
     }
-    let Some(record) = find.await?.filter(|c| c.provider == channels::META) else {
+    let Some(record) = find.await? else {
         return Ok(None);
     };
-    let channel = Rc::new(channels::open_meta(env, record)?);
+    let channel = Rc::new(channels::open(env, record)?);
     remember(key, &channel, now);
     Ok(Some(channel))
 }

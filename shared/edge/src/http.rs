@@ -2,8 +2,9 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::{Request, Response, ResponseBuilder};
+use worker::{Env, Request, Response, ResponseBuilder};
 
+use crate::bindings::PUBLIC_BASE_URL;
 use crate::problem::ApiError;
 
 pub type ApiResult = Result<Response, ApiError>;
@@ -95,4 +96,19 @@ pub fn page<T: Serialize>(
         200,
         &serde_json::json!({ "data": rows, "next_cursor": next_cursor }),
     )
+}
+
+/// The public origin that webhook URLs are built on: configured, or the one this request came in
+/// on.
+pub fn public_base_url(req: &Request, env: &Env) -> Result<String, ApiError> {
+    if let Ok(configured) = env.var(PUBLIC_BASE_URL) {
+        let configured = configured.to_string();
+        if !configured.is_empty() {
+            return Ok(configured.trim_end_matches('/').to_string());
+        }
+    }
+    let url = req
+        .url()
+        .map_err(|_| ApiError::BadRequest("invalid URL".into()))?;
+    Ok(url.origin().ascii_serialization())
 }

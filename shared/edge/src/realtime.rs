@@ -4,7 +4,8 @@
 //! loses no data, only the push; clients re-fetch when the sequence number says they missed one.
 
 use ponte_core::realtime::{
-    PublishRequest, Unstamped, CONVERSATION_UPDATED, MESSAGE_CREATED, MESSAGE_UPDATED,
+    PublishRequest, Unstamped, CHANNEL_UPDATED, CONVERSATION_UPDATED, MESSAGE_CREATED,
+    MESSAGE_UPDATED,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -62,6 +63,22 @@ impl Events {
             None,
             Some(conversation),
         );
+    }
+
+    /// A channel's session changed; `channel` is the channel as `GET /v1/channels/{id}` shows it.
+    /// It concerns no conversation, so every socket of the tenant gets it.
+    pub fn channel_updated(&mut self, channel_id: &str, channel: &serde_json::Value) {
+        let payload = serde_json::json!({
+            "type": CHANNEL_UPDATED,
+            "channel_id": channel_id,
+            "channel": channel,
+        });
+        if let Ok(payload) = RawValue::from_string(payload.to_string()) {
+            self.0.push(Unstamped {
+                conversation_id: String::new(),
+                payload,
+            });
+        }
     }
 
     fn push(

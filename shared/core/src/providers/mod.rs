@@ -1,9 +1,38 @@
-//! Provider adapters: each turns a provider's webhook bytes into an [`crate::model::InboundBatch`],
-//! and builds the provider's API calls as plain [`HttpRequest`] data for the edge to send.
+//! Provider adapters, one folder each, behind one seam ([`Provider`] and [`Channel`]): each turns
+//! its provider's webhooks into an [`crate::model::InboundBatch`] and builds its API calls as
+//! plain [`HttpRequest`] data for the edge to send. Nothing outside the adapters names a provider.
 
+pub mod evolution;
 pub mod meta;
+mod seam;
+pub mod wppconnect;
+pub mod zapi;
 
 use std::fmt;
+
+pub use seam::{
+    classify_http, error_reason, parse_base_url, parse_part, require_text, Answer, Capabilities,
+    Channel, ConnectionState, ConnectionUpdate, Malformed, MessageRef, PreparedCall, Provider, Qr,
+    Reply, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+};
+
+/// Every provider Ponte speaks. Adding one is its folder plus one line here.
+static PROVIDERS: [&dyn Provider; 4] = [
+    &meta::Meta,
+    &evolution::Evolution,
+    &zapi::ZApi,
+    &wppconnect::WppConnect,
+];
+
+/// The provider registered under `name`, as in `/webhooks/{name}/{token}`.
+pub fn provider(name: &str) -> Option<&'static dyn Provider> {
+    PROVIDERS.iter().copied().find(|p| p.name() == name)
+}
+
+/// The registered providers' names, in registration order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    PROVIDERS.iter().map(|p| p.name())
+}
 
 /// An HTTP call described as data, so that building it stays pure and testable and only the
 /// edge touches the network.
@@ -13,7 +42,13 @@ pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: String,
+    /// The URL itself carries a credential (Z-API puts its instance token in the path): logs
+    /// show only its origin.
+    pub secret_in_url: bool,
 }
+
+/// Headers that carry credentials, never shown in logs.
+const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "apikey", "client-token"];
 
 impl HttpRequest {
     /// The value of the first header named `name` (case-insensitive).
@@ -32,17 +67,26 @@ impl fmt::Debug for HttpRequest {
             .headers
             .iter()
             .map(|(key, value)| {
-                let shown = if key.eq_ignore_ascii_case("authorization") {
-                    "<redacted>"
-                } else {
-                    value.as_str()
-                };
+                let secret = CREDENTIAL_HEADERS
+                    .iter()
+                    .any(|name| key.eq_ignore_ascii_case(name));
+                let shown = if secret { "<redacted>" } else { value.as_str() };
                 (*key, shown)
             })
             .collect();
+        let url = if self.secret_in_url {
+            let origin_end = self
+                .url
+                .find("://")
+                .and_then(|scheme| self.url[scheme + 3..].find('/').map(|i| scheme + 3 + i))
+                .unwrap_or(self.url.len());
+            format!("{}/<redacted>", &self.url[..origin_end])
+        } else {
+            self.url.clone()
+        };
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
-            .field("url", &self.url)
+            .field("url", &url)
             .field("headers", &headers)
             .field("body", &self.body)
             .finish()
@@ -58,13 +102,39 @@ mod tests {
         let request = HttpRequest {
             method: "POST",
             url: "https://example.test/1/messages".into(),
-            headers: vec![("Authorization", "Bearer s3cret".into())],
+            headers: vec![
+                ("Authorization", "Bearer s3cret".into()),
+                ("apikey", "k3y".into()),
+                ("Client-Token", "t0ken".into()),
+            ],
             body: "{}".into(),
+            secret_in_url: false,
         };
         let printed = format!("{request:?}");
-        assert!(!printed.contains("s3cret"), "{printed}");
+        for secret in ["s3cret", "k3y", "t0ken"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
         assert!(printed.contains("<redacted>"));
         assert_eq!(request.header("authorization"), Some("Bearer s3cret"));
         assert_eq!(request.header("content-type"), None);
+        let in_url = HttpRequest {
+            url: "https://api.example.test/instances/I1/token/s3cret/send-text".into(),
+            secret_in_url: true,
+            ..request
+        };
+        let printed = format!("{in_url:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(
+            printed.contains("https://api.example.test/<redacted>"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn every_provider_is_found_by_its_name() {
+        for name in names() {
+            assert_eq!(provider(name).map(|p| p.name()), Some(name));
+        }
+        assert!(provider("carrier-pigeon").is_none());
     }
 }

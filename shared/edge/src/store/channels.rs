@@ -1,14 +1,13 @@
 //! Channels: created by tenants, found by webhook token on the hot path (KV cache, D1 fallback).
 
-use ponte_core::providers::meta::{MetaConfig, MetaSecrets};
+use ponte_core::providers::{self, Channel, ConnectionUpdate};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, Env};
+use serde_json::Value;
+use worker::{D1Database, D1PreparedStatement, Env};
 
 use super::{int, text};
 use crate::bindings::{master_key, CACHE};
 use crate::problem::ApiError;
-
-pub const META: &str = "meta";
 
 /// A channel row as stored. `secrets_sealed` is only ever opened by the function that needs it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -21,6 +20,11 @@ pub struct ChannelRecord {
     pub config: String,
     pub secrets_sealed: String,
     pub created_at: i64,
+    /// A gateway session's state, `{state, qr}`, as last reported at `connection_at`.
+    #[serde(default)]
+    pub connection: Option<String>,
+    #[serde(default)]
+    pub connection_at: Option<i64>,
 }
 
 const CACHE_TTL_SECONDS: u64 = 300;
@@ -95,34 +99,94 @@ pub async fn find(
         .await?)
 }
 
-/// A Meta channel with its configuration parsed and its secrets opened.
-pub struct MetaChannel {
-    pub record: ChannelRecord,
-    pub config: MetaConfig,
-    pub secrets: MetaSecrets,
+/// A gateway session's state; an older report never overwrites a newer one. Returns the state
+/// only when it was written.
+const SET_CONNECTION: &str = "UPDATE channels SET connection = ?3, connection_at = ?4 \
+     WHERE id = ?1 AND tenant_id = ?2 AND (connection_at IS NULL OR connection_at <= ?4) \
+     RETURNING connection, connection_at";
+
+/// Records the session state `update` reported at `at`, unless a later report is stored.
+pub fn connection_statement(
+    db: &D1Database,
+    tenant_id: &str,
+    channel_id: &str,
+    update: &ConnectionUpdate,
+    at: i64,
+) -> Result<D1PreparedStatement, ApiError> {
+    let state = serde_json::json!({"state": update.state, "qr": update.qr}).to_string();
+    Ok(db.prepare(SET_CONNECTION).bind(&[
+        text(channel_id),
+        text(tenant_id),
+        text(&state),
+        int(at),
+    ])?)
 }
 
-/// Opens a stored channel as a Meta channel. What was stored by Ponte itself must open; failing
-/// to is a bug or a rotated master key, never the caller's fault.
-pub fn open_meta(env: &Env, record: ChannelRecord) -> Result<MetaChannel, ApiError> {
-    if record.provider != META {
-        return Err(ApiError::internal(format!(
-            "channel {} is a {} channel, not meta",
+/// A channel with its configuration parsed and its secrets opened, by its provider's adapter.
+pub struct OpenedChannel {
+    pub record: ChannelRecord,
+    pub channel: Box<dyn Channel>,
+}
+
+/// Opens a stored channel with its provider's adapter. What was stored by Ponte itself must open;
+/// failing to is a bug or a rotated master key, never the caller's fault.
+pub fn open(env: &Env, record: ChannelRecord) -> Result<OpenedChannel, ApiError> {
+    let provider = providers::provider(&record.provider).ok_or_else(|| {
+        ApiError::internal(format!(
+            "channel {} has unknown provider {}",
             record.id, record.provider
-        )));
-    }
-    let config: MetaConfig = serde_json::from_str(&record.config)
+        ))
+    })?;
+    let config: Value = serde_json::from_str(&record.config)
         .map_err(|e| ApiError::internal(format!("channel {} config: {e}", record.id)))?;
     let opened = master_key(env)?
         .secret_box()
         .open(&record.secrets_sealed, record.id.as_bytes())
         .map_err(|_| ApiError::internal(format!("channel {} secrets do not decrypt", record.id)))?;
-    let secrets: MetaSecrets = serde_json::from_slice(&opened).map_err(|_| {
+    let secrets: Value = serde_json::from_slice(&opened).map_err(|_| {
         ApiError::internal(format!("channel {} secrets are not readable", record.id))
     })?;
-    Ok(MetaChannel {
-        record,
-        config,
-        secrets,
-    })
+    let channel = provider.open(config, secrets).map_err(|e| {
+        ApiError::internal(format!("channel {} does not open: {}", record.id, e.field))
+    })?;
+    Ok(OpenedChannel { record, channel })
+}
+
+/// A channel as the API shows it: no secrets; the URL its provider posts webhooks to; and, for
+/// providers with a session on a phone, the session's state (`connection`, with its QR code when
+/// one waits to be scanned). `connection` overrides the record's with a fresher `({state, qr}, at)`.
+pub fn public_view(
+    record: &ChannelRecord,
+    base_url: &str,
+    connection: Option<(&Value, i64)>,
+) -> Value {
+    let mut view = serde_json::json!({
+        "id": record.id,
+        "provider": record.provider,
+        "name": record.name,
+        "config": serde_json::from_str::<Value>(&record.config).unwrap_or(Value::Null),
+        "webhook_url": format!("{base_url}/webhooks/{}/{}", record.provider, record.webhook_token),
+        "created_at": record.created_at,
+    });
+    let has_session =
+        providers::provider(&record.provider).is_some_and(|p| p.capabilities().session);
+    if has_session {
+        let stored = record
+            .connection
+            .as_deref()
+            .and_then(|c| serde_json::from_str::<Value>(c).ok());
+        let (state, at) = match connection {
+            Some((state, at)) => (Some(state.clone()), Some(at)),
+            None => (stored, record.connection_at),
+        };
+        // Until the gateway first reports, the session is taken as down: connecting it is the
+        // next step either way.
+        let state = state.unwrap_or_else(|| serde_json::json!({"state": "disconnected"}));
+        view["connection"] = serde_json::json!({
+            "state": state.get("state").cloned().unwrap_or(Value::Null),
+            "qr": state.get("qr").cloned().unwrap_or(Value::Null),
+            "updated_at": at,
+        });
+    }
+    view
 }

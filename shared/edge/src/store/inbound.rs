@@ -15,6 +15,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 pub use changes::Changes;
 
+use super::channels;
 use super::read::{conversation_columns, message_columns};
 use super::{int, opt_int, opt_text, text};
 use crate::problem::ApiError;
@@ -38,8 +39,9 @@ const CONTACT_ARRIVES: &str = "INSERT INTO contact_arrivals (contact_id, convers
 const MESSAGE_ARRIVES: &str = "INSERT INTO message_arrivals (contact_id, conversation_id, \
      tenant_id, channel_id, identity_1, identity_2, identity_3, name, phone_e164, at, id, \
      provider_message_id, direction, type, text, content, preview, context, referral, \
-     reply_to_provider_id, provider_ts, status, status_rank, status_at) VALUES (?1, ?2, ?3, ?4, \
-     ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
+     reply_to_provider_id, provider_ts, status, status_rank, status_at, sender) VALUES (?1, ?2, \
+     ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, \
+     ?23, ?24, ?25)";
 
 /// A contact's identity keys as the arrival views take them: three columns, most specific first,
 /// unused ones NULL. The first key that already belongs to a contact decides who it is.
@@ -80,6 +82,17 @@ macro_rules! apply_status {
 const APPLY_STATUS_ROW: &str = concat!(apply_status!(), message_columns!());
 const APPLY_STATUS_ID: &str = concat!(apply_status!(), "id");
 
+/// A message deleted for everyone is marked, never removed; like a status, it returns the row
+/// (or only its id) when it changed.
+macro_rules! mark_deleted {
+    () => {
+        "UPDATE messages SET deleted_at = ?3 WHERE channel_id = ?1 AND provider_message_id = ?2 \
+         AND deleted_at IS NULL RETURNING "
+    };
+}
+const MARK_DELETED_ROW: &str = concat!(mark_deleted!(), message_columns!());
+const MARK_DELETED_ID: &str = concat!(mark_deleted!(), "id");
+
 const KEEP_PENDING_STATUS: &str =
     "INSERT INTO pending_statuses (channel_id, provider_message_id, status, \
      status_rank, status_at, error_code, error_title, received_at) \
@@ -108,7 +121,10 @@ pub struct InboundWrite {
     pub statements: Vec<D1PreparedStatement>,
     /// The ids the messages arrived with, in the webhook's order (see [`MESSAGE_ARRIVES`]).
     message_ids: Vec<String>,
-    status_at: Vec<usize>,
+    /// Statements whose returned rows (or ids) are messages they changed: statuses, deletions.
+    moved_at: Vec<usize>,
+    /// The statement that recorded the session's state, if the webhook reported one.
+    connection_at: Option<usize>,
     /// Built for a tenant expected to listen: status updates return whole rows, and the batch
     /// itself reads the new messages back at `read_at`, followed by their conversations.
     listening: bool,
@@ -137,10 +153,34 @@ pub fn statements(
     } else {
         APPLY_STATUS_ID
     };
-    let mut status_at = Vec::with_capacity(batch.statuses.len());
+    let mut moved_at = Vec::with_capacity(batch.statuses.len() + batch.deletions.len());
     for status in &batch.statuses {
-        status_at.push(out.len());
+        moved_at.push(out.len());
         out.extend(status_statements(db, apply, to, status)?);
+    }
+    let mark_deleted = if listening {
+        MARK_DELETED_ROW
+    } else {
+        MARK_DELETED_ID
+    };
+    for deleted in &batch.deletions {
+        moved_at.push(out.len());
+        out.push(db.prepare(mark_deleted).bind(&[
+            text(to.channel_id),
+            text(deleted),
+            int(to.received_at),
+        ])?);
+    }
+    let mut connection_at = None;
+    if let Some(update) = &batch.connection {
+        connection_at = Some(out.len());
+        out.push(channels::connection_statement(
+            db,
+            to.tenant_id,
+            to.channel_id,
+            update,
+            to.received_at,
+        )?);
     }
     let mut read_at = None;
     if listening && !message_ids.is_empty() {
@@ -150,7 +190,8 @@ pub fn statements(
     Ok(InboundWrite {
         statements: out,
         message_ids,
-        status_at,
+        moved_at,
+        connection_at,
         listening,
         read_at,
     })
@@ -212,6 +253,10 @@ fn message_statement(
     let referral = m.referral.as_ref().map(|r| r.to_string());
     let reply_to = m.context.as_ref().and_then(|c| c.message_id.as_deref());
     let phone = m.contact.phone().map(|p| p.e164());
+    let sender = m
+        .sender
+        .as_ref()
+        .and_then(|s| serde_json::to_string(s).ok());
     // Echoes of messages sent from the business's phone were sent by definition.
     let status = (m.direction == Direction::Outbound).then_some(DeliveryStatus::Sent);
     Ok(db.prepare(MESSAGE_ARRIVES).bind(&[
@@ -239,6 +284,7 @@ fn message_statement(
         opt_text(status.map(DeliveryStatus::as_str)),
         int(status.map_or(-1, DeliveryStatus::rank)),
         opt_int(status.map(|_| m.timestamp_ms)),
+        opt_text(sender.as_deref()),
     ])?)
 }
 

@@ -2,7 +2,7 @@
 //! rows: stored `queued` before the provider is called, claimed by one sender at a time, then
 //! `sent` with the provider's id or `failed` with its reason.
 
-use ponte_core::identity::PhoneNumber;
+use ponte_core::identity::{IdentityKey, PhoneNumber};
 use ponte_core::ids::new_id;
 use ponte_core::status::DeliveryStatus;
 use serde::Deserialize;
@@ -23,26 +23,23 @@ pub struct Recipient {
     pub contact_id: String,
     pub last_inbound_at: Option<i64>,
     pub phone_e164: Option<String>,
-    /// The provider's own id for the contact, once known (Meta's canonical `wa_id`).
-    pub wa_id: Option<String>,
+    /// The contact's identities (`phone:…`, `wa:…`, `lid:…`), newest first, as a JSON array:
+    /// the channel's adapter picks the address its provider takes.
+    identities: String,
 }
 
 impl Recipient {
-    /// Meta's `to`: its canonical wa_id when we have it, else the phone's digits.
-    pub fn address(&self) -> Option<String> {
-        self.wa_id.clone().or_else(|| {
-            self.phone_e164
-                .as_deref()
-                .map(|p| p.trim_start_matches('+').to_string())
-        })
+    pub fn identities(&self) -> Vec<String> {
+        serde_json::from_str(&self.identities).unwrap_or_default()
     }
 }
 
 macro_rules! recipient_select {
     () => {
         "SELECT c.id AS conversation_id, c.channel_id, c.contact_id, c.last_inbound_at, ct.phone_e164, \
-         (SELECT substr(i.identity, 4) FROM contact_identities i WHERE i.contact_id = c.contact_id \
-          AND i.tenant_id = c.tenant_id AND i.identity LIKE 'wa:%' ORDER BY i.created_at DESC LIMIT 1) AS wa_id \
+         (SELECT json_group_array(identity) FROM (SELECT i.identity FROM contact_identities i \
+          WHERE i.contact_id = c.contact_id AND i.tenant_id = c.tenant_id \
+          ORDER BY i.created_at DESC, i.identity)) AS identities \
          FROM conversations c JOIN contacts ct ON ct.id = c.contact_id "
     };
 }
@@ -104,26 +101,30 @@ pub async fn recipient_by_phone(
         .ok_or_else(|| ApiError::internal("the conversation was not created"))
 }
 
-/// The provider's id of one of our messages in a conversation: `None` when there is no such
-/// message, `Some(None)` when it exists but the provider has not accepted it yet.
-pub async fn provider_id_in_conversation(
+/// One of our messages as its provider knows it: a reply or a reaction names it.
+#[derive(Debug, Deserialize)]
+pub struct Referenced {
+    /// `None` while the provider has not accepted it yet.
+    pub provider_message_id: Option<String>,
+    pub direction: String,
+    pub text: Option<String>,
+}
+
+/// One of our messages in a conversation, or `None` when there is no such message.
+pub async fn message_in_conversation(
     db: &D1Database,
     tenant_id: &str,
     conversation_id: &str,
     message_id: &str,
-) -> Result<Option<Option<String>>, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        provider_message_id: Option<String>,
-    }
-    let row: Option<Row> = db
+) -> Result<Option<Referenced>, ApiError> {
+    Ok(db
         .prepare(
-            "SELECT provider_message_id FROM messages WHERE id = ?1 AND tenant_id = ?2 AND conversation_id = ?3",
+            "SELECT provider_message_id, direction, text FROM messages \
+             WHERE id = ?1 AND tenant_id = ?2 AND conversation_id = ?3",
         )
         .bind(&[text(message_id), text(tenant_id), text(conversation_id)])?
         .first(None)
-        .await?;
-    Ok(row.map(|r| r.provider_message_id))
+        .await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,18 +301,46 @@ async fn then_read(
         .ok_or_else(|| ApiError::internal(format!("message {message_id} vanished")))
 }
 
+/// A gateway reports our own send back as a `fromMe` message, sometimes before its API has
+/// answered the send: that echo was stored as a message of its own with the id the answer now
+/// gives. Before the id is recorded on our message (which it must be unique to), the echo is
+/// folded into it: its status, if further along, and its place as the conversation's last
+/// message; then it is removed. `?1` our message, `?2` tenant, `?3` channel, `?4` the provider id.
+const MERGE_EARLY_ECHO: [&str; 3] = [
+    "UPDATE messages SET (status, status_rank, status_at) = (SELECT e.status, e.status_rank, \
+     e.status_at FROM messages e WHERE e.channel_id = ?3 AND e.provider_message_id = ?4 \
+     AND e.id <> ?1) WHERE id = ?1 AND tenant_id = ?2 AND status_rank < (SELECT e.status_rank \
+     FROM messages e WHERE e.channel_id = ?3 AND e.provider_message_id = ?4 AND e.id <> ?1)",
+    "UPDATE conversations SET last_message_id = ?1 WHERE tenant_id = ?2 AND last_message_id = \
+     (SELECT e.id FROM messages e WHERE e.channel_id = ?3 AND e.provider_message_id = ?4 \
+     AND e.id <> ?1)",
+    "DELETE FROM messages WHERE channel_id = ?3 AND provider_message_id = ?4 AND id <> ?1 \
+     AND tenant_id = ?2 AND direction = 'outbound' AND provider_request IS NULL",
+];
+
 /// Records the provider's acceptance. A status webhook that beat this answer is applied by the
 /// `messages_apply_pending_statuses_on_accept` trigger, and `sent` never lowers it.
+/// `recipient` is the provider's own WhatsApp id of the contact, when it reported one.
 pub async fn accepted(
     db: &D1Database,
     claimed: &Claimed,
     provider_message_id: &str,
-    wa_id: Option<&str>,
+    recipient: Option<&str>,
     now: i64,
 ) -> Result<Message, ApiError> {
     let sent = DeliveryStatus::Sent;
-    let mut statements = vec![db
-        .prepare(
+    let echo_args = [
+        text(&claimed.id),
+        text(&claimed.tenant_id),
+        text(&claimed.channel_id),
+        text(provider_message_id),
+    ];
+    let mut statements = Vec::with_capacity(6);
+    for merge in MERGE_EARLY_ECHO {
+        statements.push(db.prepare(merge).bind(&echo_args)?);
+    }
+    statements.push(
+        db.prepare(
             "UPDATE messages SET provider_message_id = ?3, send_claimed_until = NULL, \
              status = CASE WHEN status_rank < ?5 THEN ?4 ELSE status END, \
              status_at = CASE WHEN status_rank < ?5 THEN ?6 ELSE status_at END, \
@@ -324,9 +353,10 @@ pub async fn accepted(
             text(sent.as_str()),
             int(sent.rank()),
             int(now),
-        ])?];
-    if let Some(wa_id) = wa_id.filter(|w| !w.is_empty()) {
-        // Meta's canonical id for the contact; it already belonging to someone is fine.
+        ])?,
+    );
+    if let Some(wa_id) = recipient.filter(|w| !w.is_empty()) {
+        // The provider's canonical id for the contact; it already belonging to someone is fine.
         statements.push(
             db.prepare(
                 "INSERT INTO contact_identities (tenant_id, identity, contact_id, created_at) \
@@ -335,7 +365,7 @@ pub async fn accepted(
             )
             .bind(&[
                 text(&claimed.tenant_id),
-                text(&format!("wa:{wa_id}")),
+                text(&IdentityKey::WhatsApp(wa_id.to_string()).to_string()),
                 int(now),
                 text(&claimed.conversation_id),
             ])?,

@@ -175,6 +175,8 @@ struct MessageRow {
     status_at: Option<i64>,
     error_code: Option<i64>,
     error_title: Option<String>,
+    sender: Option<String>,
+    deleted_at: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -207,6 +209,12 @@ pub struct Message {
     pub status: Option<String>,
     pub status_at: Option<i64>,
     pub error: Option<ProviderErrorOut>,
+    /// Who in a group wrote it: `{id, phone, name}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender: Option<Value>,
+    /// When its author deleted it for everyone; the message stays.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<i64>,
 }
 
 fn parse_json(raw: Option<String>) -> Option<Value> {
@@ -220,6 +228,8 @@ impl From<MessageRow> for Message {
             content: parse_json(Some(r.content)).unwrap_or(Value::Null),
             context: parse_json(r.context),
             referral: parse_json(r.referral),
+            sender: parse_json(r.sender),
+            deleted_at: r.deleted_at,
             error: (r.error_code.is_some() || r.error_title.is_some()).then_some(
                 ProviderErrorOut {
                     code: r.error_code,
@@ -266,7 +276,7 @@ macro_rules! message_columns {
     () => {
         "seq, id, conversation_id, channel_id, provider_message_id, direction, type, text, \
          content, preview, context, referral, provider_ts, received_at, status, status_at, \
-         error_code, error_title"
+         error_code, error_title, sender, deleted_at"
     };
 }
 pub(crate) use message_columns;

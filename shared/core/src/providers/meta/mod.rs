@@ -3,16 +3,18 @@
 //!
 //! Wire format: <https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages>.
 
+mod adapter;
 mod channel;
 mod handshake;
 mod normalize;
 mod send;
 mod wire;
 
+pub use adapter::{Meta, MetaChannel};
 pub use channel::{MetaConfig, MetaSecrets, DEFAULT_GRAPH_BASE_URL};
 pub use handshake::{verify_handshake, HandshakeError};
 pub use normalize::{parse_webhook, ParseError};
 pub use send::{
     mark_read_request, messages_request, parse_mark_read_response, parse_send_response,
-    send_request, ResolvedRefs, SendOutcome,
+    send_request,
 };

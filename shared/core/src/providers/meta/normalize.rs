@@ -140,16 +140,12 @@ fn contact_for(
         // A single profile with no id to match it by (username users) is the sender's.
         .or_else(|| (contacts.len() == 1 && wa_id.is_none()).then(|| &contacts[0]));
     let profile = matching.and_then(|c| c.profile.as_ref());
-    ContactRef {
-        wa_id: wa_id
-            .map(str::to_owned)
-            .or_else(|| matching.and_then(|c| c.wa_id.clone())),
-        user_id: user_id
-            .map(str::to_owned)
-            .or_else(|| matching.and_then(|c| c.user_id.clone())),
-        name: profile.and_then(|p| p.name.clone()),
-        username: profile.and_then(|p| p.username.clone()),
-    }
+    let wa_id = wa_id.or_else(|| matching.and_then(|c| c.wa_id.as_deref()));
+    let user_id = user_id.or_else(|| matching.and_then(|c| c.user_id.as_deref()));
+    let mut contact = ContactRef::whatsapp(wa_id, user_id);
+    contact.name = profile.and_then(|p| p.name.clone());
+    contact.username = profile.and_then(|p| p.username.clone());
+    contact
 }
 
 fn normalize_message(
@@ -179,6 +175,7 @@ fn normalize_message(
         content: content_of(message),
         context,
         referral,
+        sender: None,
     })
 }
 

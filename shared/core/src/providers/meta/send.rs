@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::MetaConfig;
 use crate::outbound::OutboundBody;
-use crate::providers::HttpRequest;
+use crate::providers::seam::truncate;
+use crate::providers::{HttpRequest, ResolvedRefs, SendOutcome};
 
 /// Meta error codes worth retrying whatever the HTTP status: temporary unavailability (1, 2,
 /// 131016) and rate or throughput limits (4, 17, 32, 613, 80007, 130429, 131056). Every other
@@ -17,39 +18,12 @@ use crate::providers::HttpRequest;
 const TRANSIENT_CODES: [i64; 10] = [1, 2, 4, 17, 32, 613, 80007, 130429, 131016, 131056];
 const MAX_TITLE_CHARS: usize = 300;
 
-/// Provider ids the body refers to, resolved by the caller from our ids.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ResolvedRefs<'a> {
-    /// The wamid of the message being quoted (from `SendRequest::reply_to`).
-    pub reply_to: Option<&'a str>,
-    /// The wamid of the message being reacted to (from the reaction's `message_id`).
-    pub reaction_to: Option<&'a str>,
-}
-
-/// What Meta made of a send (or mark-read) call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendOutcome {
-    Accepted {
-        provider_message_id: String,
-        /// Meta's canonical id for the number sent to; for older Brazilian numbers it lacks the
-        /// ninth digit the caller dialled. Store it as the contact's wa_id.
-        wa_id: Option<String>,
-    },
-    /// Worth retrying: 429, 5xx, Meta's throttling/temporary codes. `retry_after_s` from a Retry-After header.
-    Transient {
-        code: Option<i64>,
-        title: String,
-        retry_after_s: Option<u32>,
-    },
-    /// Will fail again: bad request, bad token, 131047 re-engagement, and kin.
-    Permanent { code: Option<i64>, title: String },
-}
-
 /// `POST {graph}/{phone_number_id}/messages` for one message.
 ///
 /// `to` is digits without `+`: the contact's `wa_id` when known (Meta's canonical id, see
 /// [`SendOutcome::Accepted`]), else [`crate::identity::PhoneNumber::digits`]. A reaction needs
 /// `refs.reaction_to`; without it the request names no message and Meta rejects it (permanent).
+/// Meta's answer reports its canonical id of the recipient as `SendOutcome::Accepted::recipient`.
 pub fn send_request(
     config: &MetaConfig,
     access_token: &str,
@@ -95,7 +69,10 @@ pub fn send_request(
         },
         OutboundBody::Reaction { emoji, .. } => Payload::Reaction {
             reaction: ReactionObject {
-                message_id: refs.reaction_to.unwrap_or_default(),
+                message_id: refs
+                    .reaction_to
+                    .map(|r| r.provider_message_id)
+                    .unwrap_or_default(),
                 // Kept even when empty: an empty emoji is how Meta removes a reaction.
                 emoji,
             },
@@ -117,7 +94,9 @@ pub fn send_request(
         recipient_type: "individual",
         to,
         payload,
-        context: refs.reply_to.map(|message_id| Context { message_id }),
+        context: refs.reply_to.map(|r| Context {
+            message_id: r.provider_message_id,
+        }),
     };
     post_messages(config, access_token, &message)
 }
@@ -154,7 +133,7 @@ pub fn parse_send_response(
                 .and_then(Value::as_str);
             return SendOutcome::Accepted {
                 provider_message_id: id.to_string(),
-                wa_id: wa_id.map(str::to_string),
+                recipient: wa_id.map(str::to_string),
             };
         }
         if error_object(json).is_none() {
@@ -248,15 +227,6 @@ fn error_title(error: &Value) -> Option<String> {
     Some(truncate(title, MAX_TITLE_CHARS))
 }
 
-fn truncate(text: String, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
-        return text;
-    }
-    let mut cut: String = text.chars().take(max_chars - 1).collect();
-    cut.push('…');
-    cut
-}
-
 fn post_messages(config: &MetaConfig, access_token: &str, body: &impl Serialize) -> HttpRequest {
     // These structs have only string keys and plain values: serializing them cannot fail.
     messages_request(
@@ -281,6 +251,7 @@ pub fn messages_request(config: &MetaConfig, access_token: &str, body: String) -
             ("Content-Type", "application/json".to_string()),
         ],
         body,
+        secret_in_url: false,
     }
 }
 
@@ -392,7 +363,11 @@ mod tests {
             preview_url: false,
         };
         let refs = ResolvedRefs {
-            reply_to: Some("wamid.Q"),
+            reply_to: Some(crate::providers::MessageRef {
+                provider_message_id: "wamid.Q",
+                outbound: false,
+                text: None,
+            }),
             reaction_to: None,
         };
         let request = send_request(&config, "t", "5511987654321", &body, &refs);

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use serde::Deserialize;
+use serde_json::Value;
 use worker::{D1Database, D1Result};
 
 use super::{read_back, InboundWrite};
@@ -20,6 +21,14 @@ pub struct Changes {
     pub updated: Vec<Message>,
     /// The conversations of the created messages, after the change.
     pub conversations: Vec<Conversation>,
+    /// The channel's session state as the webhook left it, when it changed: `{state, qr}`, at.
+    pub connection: Option<(Value, i64)>,
+}
+
+#[derive(Deserialize)]
+struct ConnectionRow {
+    connection: String,
+    connection_at: i64,
 }
 
 #[derive(Deserialize)]
@@ -38,9 +47,22 @@ impl InboundWrite {
         results: &[D1Result],
     ) -> Result<Changes, ApiError> {
         let at = |i: usize| result_at(results, i);
+        let connection = match self.connection_at {
+            Some(i) => {
+                let rows: Vec<ConnectionRow> = at(i)?.results()?;
+                rows.into_iter().next().map(|row| {
+                    let state = serde_json::from_str(&row.connection).unwrap_or(Value::Null);
+                    (state, row.connection_at)
+                })
+            }
+            None => None,
+        };
         if self.listening {
-            let mut changes = Changes::default();
-            for &i in &self.status_at {
+            let mut changes = Changes {
+                connection,
+                ..Changes::default()
+            };
+            for &i in &self.moved_at {
                 changes.updated.extend(messages_of(at(i)?)?);
             }
             if let Some(i) = self.read_at {
@@ -57,12 +79,15 @@ impl InboundWrite {
             return Ok(changes);
         }
         let mut moved = Vec::new();
-        for &i in &self.status_at {
+        for &i in &self.moved_at {
             let rows: Vec<IdRow> = at(i)?.results()?;
             moved.extend(rows.into_iter().map(|r| r.id));
         }
         if self.message_ids.is_empty() && moved.is_empty() {
-            return Ok(Changes::default());
+            return Ok(Changes {
+                connection,
+                ..Changes::default()
+            });
         }
         let ids = [self.message_ids.as_slice(), moved.as_slice()].concat();
         let reads = db.batch(read_back(db, tenant_id, &ids)?.into()).await?;
@@ -72,6 +97,7 @@ impl InboundWrite {
             updated: take_in_order(&moved, &mut rows),
             // Those of the updated messages too: harmless, the events only use the created ones'.
             conversations: conversations_of(result_at(&reads, 1)?)?,
+            connection,
         })
     }
 }

@@ -1,0 +1,329 @@
+//! `/webhooks/{provider}/{channel_token}[/{rest}]`: one pipeline for every provider. The
+//! channel's adapter authenticates and normalizes; this stores the delivery exactly once (event
+//! log, raw body, one D1 batch), then publishes what changed.
+
+use ponte_core::ids::new_id;
+use ponte_core::model::InboundBatch;
+use ponte_core::providers::{self, Provider, Reply, WebhookRequest};
+use std::rc::Rc;
+
+use ponte_edge::bindings::BLOBS;
+use ponte_edge::channel_cache;
+use ponte_edge::http::{json, public_base_url, ApiResult};
+use ponte_edge::now_ms;
+use ponte_edge::problem::ApiError;
+use ponte_edge::realtime::Events;
+use ponte_edge::store::channels::{public_view, OpenedChannel};
+use ponte_edge::store::inbound::{self, Target};
+use ponte_edge::store::presence;
+use ponte_edge::store::webhook_events::{self, NewEvent, Outcome};
+use ponte_edge::store::{self};
+use serde_json::json;
+use worker::{D1Database, Env, Request, ResponseBuilder};
+
+/// Meta documents payloads of up to 3 MB; anything far beyond is no provider's.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Bodies up to this size are kept in the event log row; larger ones go to R2.
+const INLINE_BODY_BYTES: usize = 256 * 1024;
+
+fn known_provider(name: &str) -> Result<&'static dyn Provider, ApiError> {
+    providers::provider(name).ok_or_else(|| {
+        let known: Vec<&str> = providers::names().collect();
+        ApiError::NotFound(format!(
+            "no provider {name:?}; webhooks are taken for: {}",
+            known.join(", ")
+        ))
+    })
+}
+
+async fn load_channel(
+    env: &Env,
+    db: &D1Database,
+    provider: &dyn Provider,
+    token: &str,
+) -> Result<Rc<OpenedChannel>, ApiError> {
+    channel_cache::by_token(env, db, provider.name(), token, now_ms())
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no {} channel has this webhook URL",
+                provider.name()
+            ))
+        })
+}
+
+/// The parts of a request an adapter sees besides the body: the URL, its decoded query and the
+/// headers the provider proves itself with.
+struct RequestParts {
+    url: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl RequestParts {
+    fn of(req: &Request, provider: &dyn Provider) -> Result<Self, ApiError> {
+        let url = req
+            .url()
+            .map_err(|_| ApiError::BadRequest("invalid URL".into()))?;
+        let query = match url.query() {
+            Some(_) => url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut headers = Vec::new();
+        for name in provider.webhook_headers() {
+            if let Some(value) = req.headers().get(name).ok().flatten() {
+                headers.push((*name, value));
+            }
+        }
+        Ok(Self {
+            url: url.into(),
+            query,
+            headers,
+        })
+    }
+
+    fn request<'a>(
+        &'a self,
+        method: &'a str,
+        rest: &'a str,
+        body: &'a [u8],
+        received_at_ms: i64,
+    ) -> WebhookRequest<'a> {
+        WebhookRequest {
+            method,
+            url: &self.url,
+            rest,
+            query: &self.query,
+            headers: &self.headers,
+            body,
+            received_at_ms,
+        }
+    }
+}
+
+fn reply_response(reply: Reply) -> ApiResult {
+    Ok(ResponseBuilder::new()
+        .with_status(reply.status)
+        .with_header("content-type", reply.content_type)?
+        .fixed(reply.body.into_bytes()))
+}
+
+/// A `GET` to a webhook URL: the provider's subscription handshake, where it has one.
+pub async fn handshake(
+    req: &Request,
+    env: &Env,
+    provider: &str,
+    token: &str,
+    rest: &str,
+) -> ApiResult {
+    let provider = known_provider(provider)?;
+    let db = store::db(env)?;
+    let channel = load_channel(env, &db, provider, token).await?;
+    let parts = RequestParts::of(req, provider)?;
+    match channel
+        .channel
+        .handshake(&parts.request("GET", rest, &[], now_ms()))
+    {
+        None => Err(ApiError::MethodNotAllowed),
+        Some(Ok(reply)) => reply_response(reply),
+        Some(Err(refused)) => Err(ApiError::Forbidden(refused.0)),
+    }
+}
+
+pub async fn receive(
+    req: &mut Request,
+    env: &Env,
+    provider: &str,
+    token: &str,
+    rest: &str,
+) -> ApiResult {
+    let received_at = now_ms();
+    let provider = known_provider(provider)?;
+    let db = store::db(env)?;
+    let channel = load_channel(env, &db, provider, token).await?;
+    let parts = RequestParts::of(req, provider)?;
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
+    let event_id = new_id("whe");
+    let mut event = NewEvent {
+        id: event_id.clone(),
+        tenant_id: &channel.record.tenant_id,
+        channel_id: &channel.record.id,
+        provider: provider.name(),
+        received_at,
+        signature_ok: false,
+        outcome: Outcome::Rejected,
+        http_status: 401,
+        counts: (0, 0, 0),
+        error: None,
+        body_bytes: body.len(),
+        body: None,
+        body_r2_key: None,
+    };
+    if body.len() > MAX_BODY_BYTES {
+        let error = ApiError::PayloadTooLarge(format!(
+            "webhook bodies are limited to {MAX_BODY_BYTES} bytes"
+        ));
+        return reject(&db, event, error).await;
+    }
+
+    let request = parts.request("POST", rest, &body, received_at);
+    if let Err(refused) = channel.channel.authenticate(&request) {
+        // The body of an unauthenticated request is not kept: anyone can send one.
+        worker::console_warn!(
+            "webhook for channel {} refused: {}",
+            channel.record.id,
+            refused.0
+        );
+        return reject(&db, event, ApiError::Unauthorized(refused.0)).await;
+    }
+    event.signature_ok = true;
+
+    // Authenticated bytes are kept, whatever happens next.
+    // Decoded only when kept inline; a large body goes to R2 as bytes.
+    let text;
+    if body.len() <= INLINE_BODY_BYTES {
+        text = String::from_utf8_lossy(&body);
+        event.body = Some(&text);
+    } else {
+        let key = format!(
+            "webhook-bodies/{}/{}.json",
+            channel.record.tenant_id, event_id
+        );
+        let bucket = env
+            .bucket(BLOBS)
+            .map_err(|e| ApiError::internal(format!("binding {BLOBS}: {e}")))?;
+        bucket.put(&key, body.clone()).execute().await?;
+        event.body_r2_key = Some(key);
+    }
+
+    let batch = match channel.channel.normalize(&request) {
+        Ok(batch) => batch,
+        Err(e) => {
+            event.outcome = Outcome::Malformed;
+            return reject(&db, event, ApiError::BadRequest(e.to_string())).await;
+        }
+    };
+    // A session change is published with the channel's webhook URL, built on the public origin.
+    let base_url = match batch.connection {
+        Some(_) => Some(public_base_url(req, env)?),
+        None => None,
+    };
+    store_batch(env, &db, event, &channel, &batch, base_url.as_deref()).await
+}
+
+async fn store_batch(
+    env: &Env,
+    db: &D1Database,
+    mut event: NewEvent<'_>,
+    channel: &OpenedChannel,
+    batch: &InboundBatch,
+    base_url: Option<&str>,
+) -> ApiResult {
+    let counts = (
+        batch.messages.len(),
+        batch.statuses.len(),
+        batch.ignored.len(),
+    );
+    event.outcome = Outcome::Stored;
+    event.http_status = 200;
+    event.counts = counts;
+    let target = Target {
+        tenant_id: &channel.record.tenant_id,
+        channel_id: &channel.record.id,
+        received_at: event.received_at,
+    };
+    let tenant_id = &channel.record.tenant_id;
+    // Rows are read back only for events; a tenant that had no socket at its last webhook is
+    // most likely still without one, so its batch returns only ids and reads rows only if needed.
+    let mut write =
+        inbound::statements(db, &target, batch, presence::probably_listening(tenant_id))?;
+    // The event row also reads the presence flag, in the same transaction as the writes: see
+    // store::presence for why that is enough.
+    let mut statements = vec![webhook_events::insert_reading_presence(db, &event)?];
+    statements.append(&mut write.statements);
+    let results = match db.batch(statements).await {
+        Ok(results) => results,
+        Err(e) => {
+            // Nothing of the batch was written. Tell the provider to retry, and log it if storage
+            // lets us.
+            event.outcome = Outcome::StorageFailed;
+            event.error = Some("storage failed; the provider will retry".into());
+            let failure = ApiError::Unavailable(format!(
+                "webhook batch for channel {}: {e}",
+                channel.record.id
+            ));
+            return reject(db, event, failure).await;
+        }
+    };
+    // Committed: from here on nothing may turn the answer into an error, or the provider would
+    // retry a delivery that is already stored.
+    // If the flag cannot be read, publishing costs a round trip; skipping could lose an event.
+    let listening = results
+        .first()
+        .map_or(Ok(true), presence::listening)
+        .unwrap_or(true);
+    presence::remember(tenant_id, listening);
+    if !listening {
+        return answer(channel, batch, counts);
+    }
+    let changes = write
+        .changes(db, tenant_id, results.get(1..).unwrap_or_default())
+        .await;
+    match changes {
+        Ok(changes) => {
+            let mut events = Events::default();
+            for message in &changes.created {
+                let conversation = changes
+                    .conversations
+                    .iter()
+                    .find(|c| c.id == message.conversation_id);
+                events.message_created(message, conversation);
+            }
+            for message in &changes.updated {
+                events.message_updated(message);
+            }
+            if let (Some((state, at)), Some(base_url)) = (&changes.connection, base_url) {
+                let view = public_view(&channel.record, base_url, Some((state, *at)));
+                events.channel_updated(&channel.record.id, &view);
+            }
+            events.publish(env, &channel.record.tenant_id).await;
+        }
+        Err(e) => worker::console_error!("reading back webhook {} changes: {e:?}", event.id),
+    }
+    answer(channel, batch, counts)
+}
+
+/// What the provider expects to read, else Ponte's receipt with what the delivery held.
+fn answer(
+    channel: &OpenedChannel,
+    batch: &InboundBatch,
+    counts: (usize, usize, usize),
+) -> ApiResult {
+    if let Some(reply) = channel.channel.reply(batch) {
+        return reply_response(reply);
+    }
+    json(
+        200,
+        &json!({"received": true, "messages": counts.0, "statuses": counts.1, "ignored": counts.2}),
+    )
+}
+
+/// Logs a delivery that is not stored and answers with `error`.
+async fn reject(db: &D1Database, mut event: NewEvent<'_>, error: ApiError) -> ApiResult {
+    event.http_status = error.status();
+    if event.error.is_none() {
+        event.error = Some(error.detail());
+    }
+    if let Ok(statement) = webhook_events::insert(db, &event) {
+        if let Err(e) = statement.run().await {
+            worker::console_error!("could not log webhook event {}: {e}", event.id);
+        }
+    }
+    Err(error)
+}

@@ -1,0 +1,170 @@
+//! Evolution API v2 (a WhatsApp Web gateway on Baileys) on the provider seam: webhooks
+//! normalized, sends built as plain data, the session's QR code.
+//!
+//! Wire format: `shared/docs/providers.md` §3b and Evolution's own source
+//! (<https://github.com/EvolutionAPI/evolution-api>).
+
+mod answers;
+mod config;
+mod jid;
+mod message;
+mod normalize;
+mod send;
+mod updates;
+mod wire;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use config::{EvolutionConfig, EvolutionSecrets};
+pub use send::{CONNECT, MARK_READ, SEND_LOCATION, SEND_MEDIA, SEND_REACTION, SEND_TEXT};
+
+use crate::identity::stored_identity;
+use crate::model::InboundBatch;
+use crate::outbound::{FieldError, OutboundBody};
+use crate::providers::{
+    parse_part, Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed,
+    MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+};
+use crate::signature::constant_time_eq;
+
+pub struct Evolution;
+
+impl Provider for Evolution {
+    fn name(&self) -> &'static str {
+        "evolution"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            statuses: true,
+            service_window: false,
+            templates: false,
+            reactions: true,
+            read_receipts: true,
+            media_by_link: true,
+            location: true,
+            session: true,
+        }
+    }
+
+    fn open(&self, config: Value, secrets: Value) -> Result<Box<dyn Channel>, FieldError> {
+        let config = parse_part::<EvolutionConfig>("config", config)?.checked()?;
+        let secrets: EvolutionSecrets = parse_part("secrets", secrets)?;
+        secrets.check()?;
+        Ok(Box::new(EvolutionChannel { config, secrets }))
+    }
+}
+
+pub struct EvolutionChannel {
+    pub config: EvolutionConfig,
+    pub secrets: EvolutionSecrets,
+}
+
+/// The one credential an Evolution webhook body carries; every other field is skipped unread.
+#[derive(Deserialize)]
+struct BodyCredential {
+    apikey: Option<Value>,
+}
+
+impl Channel for EvolutionChannel {
+    fn provider(&self) -> &'static dyn Provider {
+        &Evolution
+    }
+
+    fn config(&self) -> Value {
+        serde_json::to_value(&self.config).unwrap_or(Value::Null)
+    }
+
+    fn secrets(&self) -> Value {
+        serde_json::to_value(&self.secrets).unwrap_or(Value::Null)
+    }
+
+    fn includes_groups(&self) -> bool {
+        self.config.include_groups
+    }
+
+    /// Evolution does not sign its webhooks: the URL's token proves them. A body that names an
+    /// `apikey` must name this channel's, though; one that names none (or null: the server
+    /// hides instance tokens) is accepted, and a body that is not JSON is left for
+    /// [`Channel::normalize`] to reject.
+    fn authenticate(&self, request: &WebhookRequest) -> Result<(), Unauthenticated> {
+        if !normalize::starts_as_object(request.body) {
+            return Ok(());
+        }
+        let apikey = match serde_json::from_slice::<BodyCredential>(request.body) {
+            Ok(BodyCredential { apikey }) => apikey,
+            // Fails closed: a body whose credential cannot be read (two `apikey` fields) could
+            // otherwise slip a wrong one past the check.
+            Err(e) if e.is_data() => {
+                return Err(Unauthenticated(
+                    "the body's apikey could not be read".into(),
+                ))
+            }
+            Err(_) => return Ok(()),
+        };
+        let matches = match &apikey {
+            None | Some(Value::Null) => true,
+            Some(Value::String(key)) => {
+                constant_time_eq(key.as_bytes(), self.secrets.api_key.as_bytes())
+            }
+            Some(_) => false,
+        };
+        if matches {
+            Ok(())
+        } else {
+            Err(Unauthenticated(
+                "the body's apikey is not this channel's API key".into(),
+            ))
+        }
+    }
+
+    fn normalize(&self, request: &WebhookRequest) -> Result<InboundBatch, Malformed> {
+        let target = normalize::Target {
+            instance: &self.config.instance,
+            include_groups: self.config.include_groups,
+            received_at_ms: request.received_at_ms,
+        };
+        normalize::normalize(request.body, request.rest, &target)
+    }
+
+    /// WhatsApp's own digits when known, else the phone's, else the linked id, else the group.
+    fn address(&self, identities: &[&str]) -> Option<String> {
+        stored_identity(identities, "wa")
+            .map(str::to_string)
+            .or_else(|| {
+                stored_identity(identities, "phone")
+                    .map(|phone| phone.trim_start_matches('+').to_string())
+            })
+            .or_else(|| stored_identity(identities, "lid").map(str::to_string))
+            .or_else(|| stored_identity(identities, "group").map(str::to_string))
+    }
+
+    fn prepare_send(&self, to: &str, body: &OutboundBody, refs: &ResolvedRefs) -> PreparedCall {
+        send::prepare_send(to, body, refs)
+    }
+
+    fn request(&self, call: &PreparedCall) -> HttpRequest {
+        send::request(&self.config, &self.secrets, call)
+    }
+
+    fn classify_send(&self, answer: &Answer) -> SendOutcome {
+        answers::classify_send(answer)
+    }
+
+    fn mark_read(&self, to: &str, last_inbound: &MessageRef) -> Option<PreparedCall> {
+        Some(send::mark_read(to, last_inbound))
+    }
+
+    fn classify_mark_read(&self, answer: &Answer) -> Result<(), SendOutcome> {
+        answers::classify_mark_read(answer)
+    }
+
+    fn connect(&self) -> Option<PreparedCall> {
+        Some(send::connect())
+    }
+
+    fn classify_connect(&self, answer: &Answer) -> Result<ConnectionUpdate, SendOutcome> {
+        answers::classify_connect(answer)
+    }
+}

@@ -1,0 +1,212 @@
+//! The WhatsApp Cloud API on the provider seam.
+
+use serde_json::Value;
+
+use super::{
+    mark_read_request, messages_request, parse_mark_read_response, parse_send_response,
+    parse_webhook, send_request, verify_handshake, MetaConfig, MetaSecrets,
+};
+use crate::identity::stored_identity;
+use crate::model::InboundBatch;
+use crate::outbound::{FieldError, OutboundBody};
+use crate::providers::seam::parse_part;
+use crate::providers::{
+    Answer, Capabilities, Channel, HttpRequest, Malformed, MessageRef, PreparedCall, Provider,
+    Reply, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+};
+use crate::signature::verify_meta;
+
+const SIGNATURE_HEADER: &str = "x-hub-signature-256";
+/// Every Cloud API call Ponte makes goes to `/{phone_number_id}/messages`.
+const MESSAGES: &str = "messages";
+
+pub struct Meta;
+
+impl Provider for Meta {
+    fn name(&self) -> &'static str {
+        "meta"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            statuses: true,
+            service_window: true,
+            templates: true,
+            reactions: true,
+            read_receipts: true,
+            media_by_link: true,
+            location: true,
+            session: false,
+        }
+    }
+
+    fn webhook_headers(&self) -> &'static [&'static str] {
+        &[SIGNATURE_HEADER]
+    }
+
+    fn open(&self, config: Value, secrets: Value) -> Result<Box<dyn Channel>, FieldError> {
+        let config: MetaConfig = parse_part("config", config)?;
+        config
+            .check()
+            .map_err(|reason| FieldError::new("config", reason))?;
+        let secrets: MetaSecrets = parse_part("secrets", secrets)?;
+        secrets
+            .check()
+            .map_err(|reason| FieldError::new("secrets", reason))?;
+        Ok(Box::new(MetaChannel { config, secrets }))
+    }
+}
+
+pub struct MetaChannel {
+    pub config: MetaConfig,
+    pub secrets: MetaSecrets,
+}
+
+impl Channel for MetaChannel {
+    fn provider(&self) -> &'static dyn Provider {
+        &Meta
+    }
+
+    fn config(&self) -> Value {
+        serde_json::to_value(&self.config).unwrap_or(Value::Null)
+    }
+
+    fn secrets(&self) -> Value {
+        serde_json::to_value(&self.secrets).unwrap_or(Value::Null)
+    }
+
+    fn handshake(&self, request: &WebhookRequest) -> Option<Result<Reply, Unauthenticated>> {
+        let query = request.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        Some(
+            verify_handshake(query, &self.secrets.verify_token)
+                .map(|challenge| Reply {
+                    status: 200,
+                    content_type: "text/plain",
+                    body: challenge.to_string(),
+                })
+                .map_err(|_| {
+                    Unauthenticated(
+                        "hub.mode must be subscribe and hub.verify_token must match".into(),
+                    )
+                }),
+        )
+    }
+
+    fn authenticate(&self, request: &WebhookRequest) -> Result<(), Unauthenticated> {
+        verify_meta(
+            self.secrets.app_secret.as_bytes(),
+            request.body,
+            request.header(SIGNATURE_HEADER),
+        )
+        .map_err(|e| Unauthenticated(format!("X-Hub-Signature-256: {}", e.describe())))
+    }
+
+    fn normalize(&self, request: &WebhookRequest) -> Result<InboundBatch, Malformed> {
+        parse_webhook(
+            request.body,
+            &self.config.phone_number_id,
+            request.received_at_ms,
+        )
+        .map_err(|e| Malformed(e.to_string()))
+    }
+
+    /// Meta's canonical `wa_id` once a send reported it, else the phone's digits.
+    fn address(&self, identities: &[&str]) -> Option<String> {
+        stored_identity(identities, "wa")
+            .map(str::to_string)
+            .or_else(|| {
+                stored_identity(identities, "phone")
+                    .map(|phone| phone.trim_start_matches('+').to_string())
+            })
+    }
+
+    fn prepare_send(&self, to: &str, body: &OutboundBody, refs: &ResolvedRefs) -> PreparedCall {
+        PreparedCall {
+            endpoint: MESSAGES.into(),
+            body: send_request(&self.config, "", to, body, refs).body,
+        }
+    }
+
+    fn request(&self, call: &PreparedCall) -> HttpRequest {
+        messages_request(&self.config, &self.secrets.access_token, call.body.clone())
+    }
+
+    fn classify_send(&self, answer: &Answer) -> SendOutcome {
+        parse_send_response(answer.status, answer.retry_after, answer.body)
+    }
+
+    fn mark_read(&self, _to: &str, last_inbound: &MessageRef) -> Option<PreparedCall> {
+        let request = mark_read_request(&self.config, "", last_inbound.provider_message_id);
+        Some(PreparedCall {
+            endpoint: MESSAGES.into(),
+            body: request.body,
+        })
+    }
+
+    fn classify_mark_read(&self, answer: &Answer) -> Result<(), SendOutcome> {
+        parse_mark_read_response(answer.status, answer.retry_after, answer.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn channel() -> Box<dyn Channel> {
+        Meta.open(
+            json!({"phone_number_id": "1065"}),
+            json!({"access_token": "EAAG", "app_secret": "s", "verify_token": "v"}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn opening_names_the_wrong_part() {
+        let secrets = json!({"access_token": "a", "app_secret": "b", "verify_token": "c"});
+        let err = Meta
+            .open(json!({}), secrets.clone())
+            .err()
+            .expect("config without id");
+        assert_eq!(err.field, "config");
+        assert!(err.reason.contains("phone_number_id"), "{}", err.reason);
+        let err = Meta
+            .open(
+                json!({"phone_number_id": "1"}),
+                json!({"access_token": "a"}),
+            )
+            .err()
+            .expect("incomplete secrets");
+        assert_eq!(err.field, "secrets");
+        assert!(Meta.open(json!("x"), secrets).is_err());
+    }
+
+    #[test]
+    fn the_address_is_metas_wa_id_when_known() {
+        let channel = channel();
+        assert_eq!(
+            channel.address(&["phone:+5511987654321", "wa:551187654321"]),
+            Some("551187654321".into())
+        );
+        assert_eq!(
+            channel.address(&["phone:+5511987654321"]),
+            Some("5511987654321".into())
+        );
+        assert_eq!(channel.address(&["bsuid:BR.1"]), None);
+    }
+
+    #[test]
+    fn a_prepared_call_carries_no_token_until_it_is_requested() {
+        let channel = channel();
+        let body = OutboundBody::Text {
+            body: "oi".into(),
+            preview_url: false,
+        };
+        let call = channel.prepare_send("5511987654321", &body, &ResolvedRefs::default());
+        assert!(!call.body.contains("EAAG"));
+        let request = channel.request(&call);
+        assert_eq!(request.header("authorization"), Some("Bearer EAAG"));
+        assert!(request.url.ends_with("/1065/messages"));
+        assert_eq!(request.body, call.body);
+    }
+}

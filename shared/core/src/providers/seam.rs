@@ -1,0 +1,483 @@
+//! The provider seam: what every adapter implements, so that the receive, store, send, retry and
+//! realtime paths are written once.
+//!
+//! A [`Provider`] is a registered kind of channel (`meta`, `evolution`, …): it parses a channel's
+//! config and secrets once, into a [`Channel`]. A channel knows everything about talking to its
+//! provider: how its webhooks prove themselves, how they normalize into an [`InboundBatch`], how
+//! a contact is addressed, the API calls it makes (as plain [`HttpRequest`] data) and what the
+//! provider's answers mean.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::HttpRequest;
+use crate::model::InboundBatch;
+use crate::outbound::{FieldError, OutboundBody};
+
+/// What a provider's channels can do. Sends of something a provider cannot do are refused up
+/// front, naming the provider and the capability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// Delivery statuses come back by webhook.
+    pub statuses: bool,
+    /// Free-form messages only within 24 hours of the contact's last message (WhatsApp Cloud API).
+    pub service_window: bool,
+    pub templates: bool,
+    pub reactions: bool,
+    pub read_receipts: bool,
+    pub media_by_link: bool,
+    pub location: bool,
+    /// The channel is a session on a phone that can drop and be reconnected (by QR code).
+    pub session: bool,
+}
+
+impl Capabilities {
+    /// The capability a send body needs that this provider lacks, by its public name.
+    pub fn lacks_for(&self, body: &OutboundBody) -> Option<&'static str> {
+        let (has, name) = match body {
+            OutboundBody::Text { .. } => (true, "text"),
+            OutboundBody::Image { .. }
+            | OutboundBody::Audio { .. }
+            | OutboundBody::Video { .. }
+            | OutboundBody::Document { .. } => (self.media_by_link, "media_by_link"),
+            OutboundBody::Location { .. } => (self.location, "location"),
+            OutboundBody::Reaction { .. } => (self.reactions, "reactions"),
+            OutboundBody::Template { .. } => (self.templates, "templates"),
+        };
+        (!has).then_some(name)
+    }
+}
+
+/// A registered provider: parses channels of its kind.
+pub trait Provider: Sync {
+    /// The name in URLs, channel rows and the API: `/webhooks/{name}/{token}`.
+    fn name(&self) -> &'static str;
+
+    fn capabilities(&self) -> Capabilities;
+
+    /// Request headers the webhook needs to prove itself (lower-case names); the edge reads only
+    /// these.
+    fn webhook_headers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Parses a channel's config and secrets, as an API caller gives them at creation and as they
+    /// are stored. Errors name the field (`config.base_url`, `secrets.api_key`).
+    fn open(&self, config: Value, secrets: Value) -> Result<Box<dyn Channel>, FieldError>;
+}
+
+/// One webhook request, as the adapter sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookRequest<'a> {
+    pub method: &'a str,
+    /// The full URL the provider called (some providers sign it).
+    pub url: &'a str,
+    /// The path after the channel token, without its leading slash: `""`, or e.g.
+    /// `"messages-upsert"` when Evolution appends the event name.
+    pub rest: &'a str,
+    /// The decoded query string.
+    pub query: &'a [(String, String)],
+    /// The headers named by [`Provider::webhook_headers`] that the request carried.
+    pub headers: &'a [(&'static str, String)],
+    pub body: &'a [u8],
+    /// Stands in for a provider timestamp the payload lacks.
+    pub received_at_ms: i64,
+}
+
+impl WebhookRequest<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// A webhook that failed to prove itself: answered 401 and logged, its body not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unauthenticated(pub String);
+
+/// A proven webhook whose body is not what the provider sends: answered 400 and kept in the event
+/// log, since retrying the same bytes would fail the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed(pub String);
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a provider expects to read back, when it is not Ponte's JSON receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+/// A call to the provider's API as stored with a message: what to call and with which body,
+/// without the base URL or any credential, so that a retry replays exactly this body with the
+/// channel's current settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedCall {
+    /// The adapter's own name for the endpoint, e.g. `message/sendText`.
+    pub endpoint: String,
+    pub body: String,
+}
+
+/// A provider's answer to a call, raw.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    pub status: u16,
+    pub retry_after: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+impl Answer<'_> {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(self.body).ok()
+    }
+
+    /// Seconds from a `Retry-After` header, when it gives a number.
+    pub fn retry_after_s(&self) -> Option<u32> {
+        self.retry_after.and_then(|s| s.trim().parse().ok())
+    }
+}
+
+/// What a provider made of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    Accepted {
+        provider_message_id: String,
+        /// The provider's canonical id of the recipient, when it reports one (Meta's `wa_id`,
+        /// which for older Brazilian numbers lacks the ninth digit the caller dialled). It joins
+        /// the contact's identities.
+        recipient: Option<String>,
+    },
+    /// Worth retrying: 429, 5xx, the provider's throttling or temporary codes.
+    Transient {
+        code: Option<i64>,
+        title: String,
+        retry_after_s: Option<u32>,
+    },
+    /// Will fail again: bad request, bad credentials, a refusal the provider names.
+    Permanent { code: Option<i64>, title: String },
+}
+
+/// The provider ids a send body refers to, resolved by the caller from our ids.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResolvedRefs<'a> {
+    /// The message being quoted (from `SendRequest::reply_to`).
+    pub reply_to: Option<MessageRef<'a>>,
+    /// The message being reacted to (from the reaction's `message_id`).
+    pub reaction_to: Option<MessageRef<'a>>,
+}
+
+/// One stored message as a provider knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageRef<'a> {
+    pub provider_message_id: &'a str,
+    /// Sent by the business (WhatsApp Web gateways address a message by who sent it too).
+    pub outbound: bool,
+    /// Its text, for gateways that quote the text along with the id.
+    pub text: Option<&'a str>,
+}
+
+/// A gateway session's state, as `GET /v1/channels` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    Connected,
+    Connecting,
+    Disconnected,
+    QrRequired,
+}
+
+impl ConnectionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connected => "connected",
+            Self::Connecting => "connecting",
+            Self::Disconnected => "disconnected",
+            Self::QrRequired => "qr_required",
+        }
+    }
+}
+
+/// A QR code to scan with the phone: the raw code and, when the gateway renders one, an image
+/// (a `data:` URL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Qr {
+    pub code: Option<String>,
+    pub image: Option<String>,
+}
+
+/// A change of a gateway session, from a webhook or a connect call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionUpdate {
+    pub state: ConnectionState,
+    pub qr: Option<Qr>,
+}
+
+/// An opened channel: config parsed, secrets in hand.
+pub trait Channel {
+    fn provider(&self) -> &'static dyn Provider;
+
+    /// The non-secret config, as stored and shown.
+    fn config(&self) -> Value;
+
+    /// The secrets, serialized for sealing at rest.
+    fn secrets(&self) -> Value;
+
+    /// Whether group, broadcast and status messages are stored.
+    fn includes_groups(&self) -> bool {
+        false
+    }
+
+    /// A `GET` to the webhook URL: the subscription handshake, when the provider has one.
+    fn handshake(&self, _request: &WebhookRequest) -> Option<Result<Reply, Unauthenticated>> {
+        None
+    }
+
+    /// Whether the delivery comes from the provider: a signature, a secret header, a credential
+    /// in the body. Providers that only have the unguessable URL token accept everything.
+    fn authenticate(&self, request: &WebhookRequest) -> Result<(), Unauthenticated>;
+
+    fn normalize(&self, request: &WebhookRequest) -> Result<InboundBatch, Malformed>;
+
+    /// The answer the provider expects; `None` for Ponte's JSON receipt.
+    fn reply(&self, _batch: &InboundBatch) -> Option<Reply> {
+        None
+    }
+
+    /// How the provider addresses a contact, from the contact's stored identities
+    /// (`phone:+55…`, `wa:…`, `lid:…`, `group:…`). `None` when it cannot reach them.
+    fn address(&self, identities: &[&str]) -> Option<String>;
+
+    /// The call that sends `body` to `to` (from [`Channel::address`]). The body is already
+    /// checked against [`Capabilities::lacks_for`].
+    fn prepare_send(&self, to: &str, body: &OutboundBody, refs: &ResolvedRefs) -> PreparedCall;
+
+    /// The full request for a prepared call: base URL and credentials added.
+    fn request(&self, call: &PreparedCall) -> HttpRequest;
+
+    fn classify_send(&self, answer: &Answer) -> SendOutcome;
+
+    /// The call that shows the contact their messages up to `last_inbound` as read.
+    fn mark_read(&self, _to: &str, _last_inbound: &MessageRef) -> Option<PreparedCall> {
+        None
+    }
+
+    /// `Ok` when the provider took the read receipt.
+    fn classify_mark_read(&self, answer: &Answer) -> Result<(), SendOutcome> {
+        match self.classify_send(answer) {
+            SendOutcome::Accepted { .. } => Ok(()),
+            _ if answer.is_success() => Ok(()),
+            other => Err(other),
+        }
+    }
+
+    /// The call that asks a gateway for a new session or QR code.
+    fn connect(&self) -> Option<PreparedCall> {
+        None
+    }
+
+    /// What the gateway said about its session in answer to [`Channel::connect`].
+    fn classify_connect(&self, answer: &Answer) -> Result<ConnectionUpdate, SendOutcome> {
+        if answer.is_success() {
+            Ok(ConnectionUpdate {
+                state: ConnectionState::Connecting,
+                qr: None,
+            })
+        } else {
+            Err(classify_http(answer, "the gateway refused to connect"))
+        }
+    }
+}
+
+/// The classification every HTTP API shares: 429 and 5xx are worth retrying, the rest is not.
+/// `title` is used when the answer gives no reason of its own.
+pub fn classify_http(answer: &Answer, title: &str) -> SendOutcome {
+    let reason = answer
+        .json()
+        .as_ref()
+        .and_then(error_reason)
+        .unwrap_or_else(|| format!("{title} (HTTP {})", answer.status));
+    if answer.status == 429 || (500..600).contains(&answer.status) {
+        SendOutcome::Transient {
+            code: Some(i64::from(answer.status)),
+            title: reason,
+            retry_after_s: answer.retry_after_s(),
+        }
+    } else {
+        SendOutcome::Permanent {
+            code: Some(i64::from(answer.status)),
+            title: reason,
+        }
+    }
+}
+
+const MAX_REASON_CHARS: usize = 300;
+
+/// The human-readable reason in a gateway's error body: `message` (a string or a list of them),
+/// `error`, or `response.message`, cut to a loggable length.
+pub fn error_reason(json: &Value) -> Option<String> {
+    let candidates = [
+        json.get("message"),
+        json.pointer("/response/message"),
+        json.get("error"),
+        json.pointer("/error/message"),
+    ];
+    let text = candidates.into_iter().flatten().find_map(|v| match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Array(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        }
+        _ => None,
+    })?;
+    Some(truncate(text, MAX_REASON_CHARS))
+}
+
+/// A channel's `config` or `secrets` object read into the adapter's type; the error names the
+/// part and what serde found wrong (`config: missing field `instance``).
+pub fn parse_part<T: serde::de::DeserializeOwned>(
+    part: &str,
+    value: Value,
+) -> Result<T, FieldError> {
+    if !value.is_object() {
+        return Err(FieldError::new(part, "must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| FieldError::new(part, e.to_string()))
+}
+
+/// A config field that holds where an HTTP API lives: an http(s) URL, kept without its trailing
+/// slash.
+pub fn parse_base_url(field: &str, url: &str) -> Result<String, FieldError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let lower = trimmed.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !trimmed.chars().any(char::is_whitespace) => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(FieldError::new(field, "must be an http(s) URL")),
+    }
+}
+
+/// A required secret or id: present and not blank.
+pub fn require_text(field: &str, value: &str) -> Result<(), FieldError> {
+    if value.trim().is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    Ok(())
+}
+
+pub(crate) fn truncate(text: String, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text;
+    }
+    let mut cut: String = text.chars().take(max_chars - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> SendOutcome {
+        classify_http(
+            &Answer {
+                status,
+                retry_after: Some("7"),
+                body: body.as_bytes(),
+            },
+            "fallback",
+        )
+    }
+
+    #[test]
+    fn http_failures_split_into_transient_and_permanent_with_the_gateways_reason() {
+        assert_eq!(
+            answer(503, ""),
+            SendOutcome::Transient {
+                code: Some(503),
+                title: "fallback (HTTP 503)".into(),
+                retry_after_s: Some(7)
+            }
+        );
+        assert!(matches!(answer(429, "{}"), SendOutcome::Transient { .. }));
+        assert_eq!(
+            answer(
+                400,
+                r#"{"status":400,"error":"Bad Request","response":{"message":["number is not on WhatsApp"]}}"#
+            ),
+            SendOutcome::Permanent {
+                code: Some(400),
+                title: "number is not on WhatsApp".into()
+            }
+        );
+        assert_eq!(
+            answer(401, r#"{"message":"Unauthorized"}"#),
+            SendOutcome::Permanent {
+                code: Some(401),
+                title: "Unauthorized".into()
+            }
+        );
+    }
+
+    #[test]
+    fn long_reasons_are_cut() {
+        let body = serde_json::json!({ "message": "x".repeat(1000) }).to_string();
+        let SendOutcome::Permanent { title, .. } = answer(400, &body) else {
+            panic!("permanent")
+        };
+        assert_eq!(title.chars().count(), MAX_REASON_CHARS);
+    }
+
+    #[test]
+    fn a_capability_a_provider_lacks_is_named() {
+        let caps = Capabilities {
+            statuses: true,
+            service_window: false,
+            templates: false,
+            reactions: true,
+            read_receipts: true,
+            media_by_link: true,
+            location: true,
+            session: true,
+        };
+        let template = OutboundBody::Template {
+            name: "t".into(),
+            language: "pt_BR".into(),
+            components: Vec::new(),
+        };
+        assert_eq!(caps.lacks_for(&template), Some("templates"));
+        let text = OutboundBody::Text {
+            body: "oi".into(),
+            preview_url: false,
+        };
+        assert_eq!(caps.lacks_for(&text), None);
+    }
+}
