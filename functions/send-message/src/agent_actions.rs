@@ -99,7 +99,7 @@ pub(crate) async fn tell_provider<T>(
             resource: None,
         },
         SendOutcome::Transient { title, .. } => ApiError::ProviderUnavailable(title),
-        SendOutcome::Accepted { .. } => {
+        SendOutcome::Accepted { .. } | SendOutcome::AcceptedUntracked => {
             ApiError::ProviderUnavailable("the provider did not take the call".into())
         }
     })

@@ -115,7 +115,7 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
         serde_json::to_string(&content).map_err(|e| ApiError::internal(e.to_string()))?;
     let context = reply_to
         .as_deref()
-        .map(|wamid| serde_json::json!({ "message_id": wamid }).to_string());
+        .map(|quoted| serde_json::json!({ "message_id": quoted }).to_string());
     let new = NewOutbound {
         tenant_id,
         recipient: &recipient,
@@ -284,8 +284,8 @@ fn message_ref(message: &Referenced) -> MessageRef<'_> {
 /// of its message, as inbound reactions do.
 fn stored_content(body: &OutboundBody, reaction_to: Option<&str>) -> Content {
     let mut content = body.to_content();
-    if let (Content::Reaction { message_id, .. }, Some(wamid)) = (&mut content, reaction_to) {
-        *message_id = wamid.to_string();
+    if let (Content::Reaction { message_id, .. }, Some(provider_id)) = (&mut content, reaction_to) {
+        *message_id = provider_id.to_string();
     }
     content
 }

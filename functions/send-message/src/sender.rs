@@ -113,12 +113,15 @@ pub async fn attempt_claimed(
             let message = outbound::accepted(
                 &db,
                 claimed,
-                &provider_message_id,
+                Some(provider_message_id.as_str()),
                 recipient.as_deref(),
                 now,
             )
             .await?;
             Attempt::Sent(message)
+        }
+        SendOutcome::AcceptedUntracked => {
+            Attempt::Sent(outbound::accepted(&db, claimed, None, None, now).await?)
         }
         SendOutcome::Permanent { code, title } => fail(&db, claimed, code, title, now).await?,
         SendOutcome::Transient {
@@ -183,11 +186,14 @@ async fn call_provider(
     };
     let request = channel.channel.request(&call);
     match provider_http::send(&request, policy.timeout).await {
-        Ok(answer) => channel.channel.classify_send(&Answer {
-            status: answer.status,
-            retry_after: answer.retry_after.as_deref(),
-            body: &answer.body,
-        }),
+        Ok(answer) => channel.channel.classify_send(
+            &call,
+            &Answer {
+                status: answer.status,
+                retry_after: answer.retry_after.as_deref(),
+                body: &answer.body,
+            },
+        ),
         Err(no_answer) => SendOutcome::Transient {
             code: None,
             title: no_answer.describe(),

@@ -55,6 +55,14 @@ fn answer(status: u16, body: &str) -> Answer<'_> {
     }
 }
 
+/// A text send, as the call whose answer is classified.
+fn text_call() -> PreparedCall {
+    PreparedCall {
+        endpoint: "message/sendText".into(),
+        body: "{}".into(),
+    }
+}
+
 #[test]
 fn every_body_type_becomes_evolutions_documented_json() {
     let cases = [
@@ -311,7 +319,7 @@ fn an_answer_with_the_stored_message_is_accepted() {
     let channel = channel();
     let documented = r#"{"key":{"remoteJid":"553198296801@s.whatsapp.net","fromMe":true,"id":"BAE594145F4C59B4"},"message":{"extendedTextMessage":{"text":"Olá!"}},"messageTimestamp":"1717689097","status":"PENDING"}"#;
     assert_eq!(
-        channel.classify_send(&answer(201, documented)),
+        channel.classify_send(&text_call(), &answer(201, documented)),
         SendOutcome::Accepted {
             provider_message_id: "BAE594145F4C59B4".into(),
             recipient: Some("553198296801".into()),
@@ -319,7 +327,7 @@ fn an_answer_with_the_stored_message_is_accepted() {
     );
     let to_lid = r#"{"key":{"remoteJid":"208115126378602@lid","fromMe":true,"id":"3EB0AA00BB11CC22"},"status":"PENDING"}"#;
     assert_eq!(
-        channel.classify_send(&answer(201, to_lid)),
+        channel.classify_send(&text_call(), &answer(201, to_lid)),
         SendOutcome::Accepted {
             provider_message_id: "3EB0AA00BB11CC22".into(),
             recipient: None,
@@ -331,7 +339,7 @@ fn an_answer_with_the_stored_message_is_accepted() {
 fn a_success_without_an_id_is_not_retried() {
     let channel = channel();
     for body in [r#"{"status":"PENDING"}"#, r#"{"key":{"id":""}}"#, "OK", ""] {
-        let outcome = channel.classify_send(&answer(201, body));
+        let outcome = channel.classify_send(&text_call(), &answer(201, body));
         let SendOutcome::Permanent { title, .. } = outcome else {
             panic!("{body}: {outcome:?}")
         };
@@ -367,7 +375,7 @@ fn refusals_are_permanent_with_evolutions_reason() {
     ];
     for (status, body, title) in cases {
         assert_eq!(
-            channel.classify_send(&answer(status, body)),
+            channel.classify_send(&text_call(), &answer(status, body)),
             SendOutcome::Permanent {
                 code: Some(i64::from(status)),
                 title: title.into()
@@ -386,7 +394,7 @@ fn rate_limits_and_outages_are_transient() {
         body: b"",
     };
     assert_eq!(
-        channel.classify_send(&limited),
+        channel.classify_send(&text_call(), &limited),
         SendOutcome::Transient {
             code: Some(429),
             title: "Evolution refused the message (HTTP 429)".into(),
@@ -394,7 +402,7 @@ fn rate_limits_and_outages_are_transient() {
         }
     );
     assert_eq!(
-        channel.classify_send(&answer(
+        channel.classify_send(&text_call(), &answer(
             500,
             r#"{"status":500,"error":"Internal Server Error","response":{"message":"Connection Closed"}}"#
         )),
@@ -405,7 +413,7 @@ fn rate_limits_and_outages_are_transient() {
         }
     );
     assert!(matches!(
-        channel.classify_send(&answer(502, "<html>Bad Gateway</html>")),
+        channel.classify_send(&text_call(), &answer(502, "<html>Bad Gateway</html>")),
         SendOutcome::Transient {
             code: Some(502),
             ..

@@ -50,11 +50,22 @@ fn message_ref(provider_message_id: &str) -> MessageRef<'_> {
 }
 
 fn answer(status: u16, body: &Value) -> SendOutcome {
-    channel().classify_send(&Answer {
-        status,
-        retry_after: None,
-        body: body.to_string().as_bytes(),
-    })
+    channel().classify_send(
+        &text_call(),
+        &Answer {
+            status,
+            retry_after: None,
+            body: body.to_string().as_bytes(),
+        },
+    )
+}
+
+/// A text send, as the call whose answer is classified.
+fn text_call() -> PreparedCall {
+    PreparedCall {
+        endpoint: "send-message".into(),
+        body: "{}".into(),
+    }
 }
 
 #[test]
@@ -364,6 +375,20 @@ fn a_success_without_a_message_id_is_permanent_so_it_is_never_sent_twice() {
         title.contains("without a message id") && title.contains("Reaction sended"),
         "{title}"
     );
+    // A reaction names no message by design: it was taken, and no status will follow.
+    let react = PreparedCall {
+        endpoint: "react-message".into(),
+        body: "{}".into(),
+    };
+    let taken = channel().classify_send(
+        &react,
+        &Answer {
+            status: 201,
+            retry_after: None,
+            body: reaction.to_string().as_bytes(),
+        },
+    );
+    assert_eq!(taken, SendOutcome::AcceptedUntracked);
     for body in [
         json!({"status": "success", "response": []}),
         json!({"status": "success", "response": ["5511987654321@c.us"]}),
@@ -375,11 +400,14 @@ fn a_success_without_a_message_id_is_permanent_so_it_is_never_sent_twice() {
             "{body}"
         );
     }
-    let not_json = channel().classify_send(&Answer {
-        status: 201,
-        retry_after: None,
-        body: b"<html>",
-    });
+    let not_json = channel().classify_send(
+        &text_call(),
+        &Answer {
+            status: 201,
+            retry_after: None,
+            body: b"<html>",
+        },
+    );
     assert!(matches!(not_json, SendOutcome::Permanent { .. }));
 }
 
@@ -431,11 +459,14 @@ fn failures_keep_the_servers_reason_and_split_into_retry_or_not() {
             retry_after_s: None,
         }
     );
-    let throttled = channel().classify_send(&Answer {
-        status: 429,
-        retry_after: Some("12"),
-        body: b"Too Many Requests",
-    });
+    let throttled = channel().classify_send(
+        &text_call(),
+        &Answer {
+            status: 429,
+            retry_after: Some("12"),
+            body: b"Too Many Requests",
+        },
+    );
     assert!(matches!(
         throttled,
         SendOutcome::Transient {

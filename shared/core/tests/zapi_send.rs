@@ -46,11 +46,22 @@ fn send(body: OutboundBody, refs: &ResolvedRefs) -> (String, Value) {
 }
 
 fn answer(status: u16, body: &str) -> SendOutcome {
-    channel().classify_send(&Answer {
-        status,
-        retry_after: Some("30"),
-        body: body.as_bytes(),
-    })
+    channel().classify_send(
+        &text_call(),
+        &Answer {
+            status,
+            retry_after: Some("30"),
+            body: body.as_bytes(),
+        },
+    )
+}
+
+/// A text send, as the call whose answer is classified.
+fn text_call() -> PreparedCall {
+    PreparedCall {
+        endpoint: "send-text".into(),
+        body: "{}".into(),
+    }
 }
 
 #[test]

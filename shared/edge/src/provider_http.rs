@@ -62,7 +62,10 @@ fn build(request: &HttpRequest) -> worker::Result<Request> {
     }
     let mut init = RequestInit::new();
     init.with_method(Method::from(request.method.to_string()))
-        .with_headers(headers)
-        .with_body(Some(request.body.clone().into()));
+        .with_headers(headers);
+    // fetch refuses a GET with a body, even an empty one.
+    if !request.body.is_empty() {
+        init.with_body(Some(request.body.clone().into()));
+    }
     Request::new_with_init(&request.url, &init)
 }

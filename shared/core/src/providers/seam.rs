@@ -166,6 +166,9 @@ pub enum SendOutcome {
         /// the contact's identities.
         recipient: Option<String>,
     },
+    /// The provider took it but names no id for it (WPPConnect's reactions): it is sent, and no
+    /// status will ever follow.
+    AcceptedUntracked,
     /// Worth retrying: 429, 5xx, the provider's throttling or temporary codes.
     Transient {
         code: Option<i64>,
@@ -273,7 +276,8 @@ pub trait Channel {
     /// The full request for a prepared call: base URL and credentials added.
     fn request(&self, call: &PreparedCall) -> HttpRequest;
 
-    fn classify_send(&self, answer: &Answer) -> SendOutcome;
+    /// What the provider made of `call`, sent with [`Channel::request`].
+    fn classify_send(&self, call: &PreparedCall, answer: &Answer) -> SendOutcome;
 
     /// The call that shows the contact their messages up to `last_inbound` as read.
     fn mark_read(&self, _to: &str, _last_inbound: &MessageRef) -> Option<PreparedCall> {
@@ -282,10 +286,13 @@ pub trait Channel {
 
     /// `Ok` when the provider took the read receipt.
     fn classify_mark_read(&self, answer: &Answer) -> Result<(), SendOutcome> {
-        match self.classify_send(answer) {
-            SendOutcome::Accepted { .. } => Ok(()),
-            _ if answer.is_success() => Ok(()),
-            other => Err(other),
+        if answer.is_success() {
+            Ok(())
+        } else {
+            Err(classify_http(
+                answer,
+                "the provider refused the read receipt",
+            ))
         }
     }
 

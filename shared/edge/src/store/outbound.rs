@@ -320,15 +320,31 @@ const MERGE_EARLY_ECHO: [&str; 3] = [
 
 /// Records the provider's acceptance. A status webhook that beat this answer is applied by the
 /// `messages_apply_pending_statuses_on_accept` trigger, and `sent` never lowers it.
-/// `recipient` is the provider's own WhatsApp id of the contact, when it reported one.
+/// `recipient` is the provider's own WhatsApp id of the contact, when it reported one. Without a
+/// provider id (the provider names none) the message is sent, and no status will follow.
 pub async fn accepted(
     db: &D1Database,
     claimed: &Claimed,
-    provider_message_id: &str,
+    provider_message_id: Option<&str>,
     recipient: Option<&str>,
     now: i64,
 ) -> Result<Message, ApiError> {
     let sent = DeliveryStatus::Sent;
+    let Some(provider_message_id) = provider_message_id else {
+        let mark_sent = db
+            .prepare(
+                "UPDATE messages SET status = ?3, status_rank = ?4, status_at = ?5, \
+                 send_claimed_until = NULL WHERE id = ?1 AND tenant_id = ?2 AND status_rank < ?4",
+            )
+            .bind(&[
+                text(&claimed.id),
+                text(&claimed.tenant_id),
+                text(sent.as_str()),
+                int(sent.rank()),
+                int(now),
+            ])?;
+        return then_read(db, &claimed.tenant_id, &claimed.id, vec![mark_sent]).await;
+    };
     let echo_args = [
         text(&claimed.id),
         text(&claimed.tenant_id),

@@ -148,7 +148,7 @@ impl Channel for EvolutionChannel {
         send::request(&self.config, &self.secrets, call)
     }
 
-    fn classify_send(&self, answer: &Answer) -> SendOutcome {
+    fn classify_send(&self, _call: &PreparedCall, answer: &Answer) -> SendOutcome {
         answers::classify_send(answer)
     }
 

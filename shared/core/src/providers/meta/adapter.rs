@@ -131,7 +131,7 @@ impl Channel for MetaChannel {
         messages_request(&self.config, &self.secrets.access_token, call.body.clone())
     }
 
-    fn classify_send(&self, answer: &Answer) -> SendOutcome {
+    fn classify_send(&self, _call: &PreparedCall, answer: &Answer) -> SendOutcome {
         parse_send_response(answer.status, answer.retry_after, answer.body)
     }
 

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use super::send::REACT_MESSAGE;
 use super::wire::{message_id, serialized, MessageKey, Party};
 use crate::providers::seam::truncate;
 use crate::providers::{classify_http, Answer, SendOutcome};
@@ -11,7 +12,7 @@ const MAX_TITLE_CHARS: usize = 300;
 /// A send answered 201 `{status:"success", response:[…], mapper}`: `response` holds the sent
 /// messages (`send-message`) or `{ack, id}` (files, voice, location), one per recipient. The
 /// recipient's digits come from the message's `to`, else from the chat in its id.
-pub fn classify_send(answer: &Answer) -> SendOutcome {
+pub fn classify_send(endpoint: &str, answer: &Answer) -> SendOutcome {
     let json = answer.json().unwrap_or(Value::Null);
     if !answer.is_success() || says_error(&json) {
         return refusal(answer, "WPPConnect refused the message");
@@ -24,9 +25,12 @@ pub fn classify_send(answer: &Answer) -> SendOutcome {
     let Some((sent, id)) =
         first.and_then(|sent| Some((sent, sent.get("id").and_then(message_id)?)))
     else {
-        // Retrying could send it twice. `react-message` succeeds like this too
-        // (`{"response":{"message":"Reaction sended"}}`): without an id to record, such a
-        // reaction is reported refused although WhatsApp took it.
+        // `react-message` succeeds without naming a message (`{"response":{"message":"Reaction
+        // sended"}}`): WhatsApp took it, and a reaction has no statuses to follow.
+        if endpoint == REACT_MESSAGE {
+            return SendOutcome::AcceptedUntracked;
+        }
+        // Any other send: retrying could send it twice.
         let said = first
             .and_then(|r| r.get("message"))
             .and_then(Value::as_str)
@@ -108,6 +112,6 @@ pub fn refusal(answer: &Answer, title: &str) -> SendOutcome {
             code,
             title: with_detail(title),
         },
-        accepted @ SendOutcome::Accepted { .. } => accepted,
+        accepted @ (SendOutcome::Accepted { .. } | SendOutcome::AcceptedUntracked) => accepted,
     }
 }

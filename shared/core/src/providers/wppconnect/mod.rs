@@ -132,8 +132,8 @@ impl Channel for WppConnectChannel {
         send::request(&self.config, &self.secrets, call)
     }
 
-    fn classify_send(&self, answer: &Answer) -> SendOutcome {
-        answers::classify_send(answer)
+    fn classify_send(&self, call: &PreparedCall, answer: &Answer) -> SendOutcome {
+        answers::classify_send(&call.endpoint, answer)
     }
 
     fn mark_read(&self, to: &str, last_inbound: &MessageRef) -> Option<PreparedCall> {

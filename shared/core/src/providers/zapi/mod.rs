@@ -103,7 +103,7 @@ impl Channel for ZApiChannel {
         send::request(&self.config, &self.secrets, call)
     }
 
-    fn classify_send(&self, answer: &Answer) -> SendOutcome {
+    fn classify_send(&self, _call: &PreparedCall, answer: &Answer) -> SendOutcome {
         send::classify_send(answer)
     }
 
