@@ -1,10 +1,11 @@
-// Every Meta payload of ../shared/conformance (real bodies from pywa's test suite, read in place)
-// posted, signed, to a channel of its phone number: 200, messages stored, other events ignored.
+// Every Meta and Evolution payload of ../shared/conformance, read in place: Meta's real bodies
+// (pywa's test suite) posted, signed, to a channel of their phone number: 200, messages stored,
+// other events ignored; Evolution's client-library fixtures handled as the corpus README says.
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, call, createMetaChannel, createTenant, postWebhook, startPonte } from "./harness.mjs";
+import { ROOT, call, createChannel, createMetaChannel, createTenant, postWebhook, startPonte } from "./harness.mjs";
 
 const CORPUS = process.env.PONTE_CONFORMANCE_DIR ?? join(ROOT, "../shared/conformance");
 const UPDATES = join(CORPUS, "meta-whatsapp-cloud/pywa/tests/data/updates");
@@ -60,4 +61,40 @@ test("the real Meta-signed body verifies with its app secret and is stored", asy
   assert.equal(res.json.messages, 1);
   const wrong = await postWebhook(ponte, channel, raw.toString("utf8"), { signature: vectors[1].expected_header });
   assert.equal(wrong.status, 401);
+});
+
+test("every Evolution payload of the conformance corpus is handled as the corpus README says", async () => {
+  const dir = join(CORPUS, "evolution/maquina-digital-evolution-client-py-sdk/tests/fixtures");
+  assert.ok(existsSync(dir), `conformance corpus not found at ${CORPUS} (set PONTE_CONFORMANCE_DIR)`);
+  // What Ponte must do with each file, from ../shared/conformance/README.md's Evolution table.
+  const expected = {
+    "valid_message_upsert.json": { stored: 1 },
+    "missing_from_field.json": { stored: 1 },
+    "incomplete_message_data.json": { stored: 0 },
+    "null_required_fields.json": { stored: 0 },
+    "unknown_event.json": { stored: 0, ignored: true },
+    "empty_payload.json": { stored: 0 },
+    "malformed_random.json": { stored: 0 },
+  };
+  const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+  assert.deepEqual(files, Object.keys(expected).sort(), "a new corpus file needs its expectation here");
+  const tenant = await createTenant(ponte, "Evolution conformance");
+  const key = tenant.api_key;
+  for (const file of files) {
+    const raw = readFileSync(join(dir, file), "utf8");
+    const instance = JSON.parse(raw).instance ?? "test-instance";
+    // One channel per file, on the instance the payload names, as one Evolution server would post.
+    const channel = await createChannel(ponte, key, { provider: "evolution",
+      config: { base_url: "http://127.0.0.1:9", instance }, secrets: { api_key: "conformance-key" } });
+    const res = await call(ponte, "POST", channel.path, { body: raw });
+    assert.ok(res.status < 500, `${file}: ${res.status} ${res.text}`);
+    const convs = (await call(ponte, "GET", `/v1/conversations?channel_id=${channel.id}`, { key })).json.data;
+    let stored = 0;
+    for (const c of convs) stored += (await call(ponte, "GET", `/v1/conversations/${c.id}/messages`, { key })).json.data.length;
+    assert.equal(stored, expected[file].stored, file);
+    if (expected[file].ignored) assert.equal(res.json.ignored, 1, file);
+    // Whatever the outcome, the delivery is in the event log.
+    const events = (await call(ponte, "GET", "/v1/webhook-events?limit=1", { key })).json.data;
+    assert.equal(events[0].channel_id, channel.id, `${file}: logged`);
+  }
 });
