@@ -12,7 +12,7 @@ import { startGraph } from "../tools/graph-emulator.mjs";
 import { ROOT, startWrangler } from "../tools/wrangler-dev.mjs";
 import { runtimeProcesses } from "./lib/procs.mjs";
 import { render } from "./lib/report.mjs";
-import { inboundBaseline, inboundPonte, medianRound, pairedRatios, realtime, realtimeFloor, send } from "./lib/scenarios.mjs";
+import { inboundBaseline, inboundEvolution, inboundPonte, medianRound, pairedRatios, realtime, realtimeFloor, send } from "./lib/scenarios.mjs";
 
 const num = (name, fallback) => Number(process.env[name] ?? fallback);
 const settings = {
@@ -39,7 +39,8 @@ const nativeFile = join(ROOT, "bench/results/.native.json");
 results.native = existsSync(nativeFile) ? JSON.parse(readFileSync(nativeFile, "utf8")) : null;
 
 // The three inbound targets run side by side, and their rounds alternate, so that a slow spell
-// of a shared machine falls on all of them alike rather than on whichever ran then.
+// of a shared machine falls on all of them alike rather than on whichever ran then. Ponte takes
+// two rounds in each: Meta's webhooks, then Evolution's, each paired with the baseline's round.
 const running = [];
 const stop = (target) => {
   running.splice(running.indexOf(target), 1);
@@ -92,21 +93,25 @@ try {
   await inboundBaseline(baseline, baselineProcs, warmUp);
   await inboundBaseline(storageFloor, floorProcs, warmUp);
   await inboundPonte(ponte, tenant, procs, warmUp);
+  await inboundEvolution(ponte, tenant, procs, warmUp);
   results.baseline.inbound = [];
   results.storageFloor = { inbound: [] };
   results.ponte.inbound = [];
+  results.ponte.inboundEvolution = [];
   for (const concurrency of settings.levels) {
-    const runs = { baseline: [], floor: [], ponte: [] };
+    const runs = { baseline: [], floor: [], ponte: [], evolution: [] };
     for (let round = 1; round <= settings.rounds; round++) {
       log(`inbound c=${concurrency}: round ${round} of ${settings.rounds}`);
       const level = { concurrency, requests: settings.requests, round };
       runs.baseline.push(await inboundBaseline(baseline, baselineProcs, level));
       runs.floor.push(await inboundBaseline(storageFloor, floorProcs, level));
       runs.ponte.push(await inboundPonte(ponte, tenant, procs, level));
+      runs.evolution.push(await inboundEvolution(ponte, tenant, procs, level));
     }
     results.baseline.inbound.push(medianRound(runs.baseline));
     results.storageFloor.inbound.push(medianRound(runs.floor));
     results.ponte.inbound.push({ ...medianRound(runs.ponte), ...pairedRatios(runs.ponte, runs.baseline) });
+    results.ponte.inboundEvolution.push({ ...medianRound(runs.evolution), ...pairedRatios(runs.evolution, runs.baseline) });
   }
   stop(storageFloor);
   stop(baseline);

@@ -12,16 +12,26 @@ export function render(r) {
     return ok ? "met" : "**missed**";
   };
 
-  r.ponte.inbound.forEach((p, i) => {
+  /**
+   * One provider's inbound rounds, level by level, against the baseline's. `provider` names the
+   * rows of any but Meta's; the throughput target is Meta's alone, exactly once is everyone's.
+   */
+  const inbound = (runs, { provider, throughputTarget }) => runs.forEach((p, i) => {
     const b = r.baseline.inbound[i];
+    const named = (word) => (provider ? `${word} ${provider}` : word);
+    const title = `${named("Inbound")} c=${p.concurrency}`;
+    const gated = throughputTarget && p.concurrency === 16;
     // The median of the rounds' paired ratios (bench/lib/scenarios.mjs: pairedRatios).
     const ratio = p.ratio ?? p.throughput / b.throughput;
-    const verdict = p.concurrency === 16 ? target("inbound throughput at c=16 / baseline", ratio, "≥ 0.5", ratio >= 0.5) : "";
-    rows.push([`Inbound c=${p.concurrency}: req/s`, f1(p.throughput), f1(b.throughput), f2(ratio), p.concurrency === 16 ? "≥ 0.5×" : "", verdict]);
-    if (p.roundRatios) rows.push([`Inbound c=${p.concurrency}: ratio in each round`, "", "", p.roundRatios.map(f2).join(" / "), "", ""]);
-    rows.push([`Inbound c=${p.concurrency}: p50 / p99 ms`, `${f1(p.p50)} / ${f1(p.p99)}`, `${f1(b.p50)} / ${f1(b.p99)}`, "", "", ""]);
-    rows.push([`Inbound c=${p.concurrency}: errors; stored exactly once`, `${p.errors}; ${p.check.ok ? "yes" : `NO (${p.check.storedMessages}/${p.check.expectedMessages} msgs, ${p.check.appliedStatuses}/${p.check.expectedStatuses} statuses)`}`, `${b.errors}`, "", "0; yes", p.errors === 0 && p.check.ok ? target(`inbound c=${p.concurrency} exactly once, no errors`, 1, 1, true) : target(`inbound c=${p.concurrency} exactly once, no errors`, 0, 1, false)]);
+    const verdict = gated ? target("inbound throughput at c=16 / baseline", ratio, "≥ 0.5", ratio >= 0.5) : "";
+    rows.push([`${title}: req/s`, f1(p.throughput), f1(b.throughput), f2(ratio), gated ? "≥ 0.5×" : "", verdict]);
+    if (p.roundRatios) rows.push([`${title}: ratio in each round`, "", "", p.roundRatios.map(f2).join(" / "), "", ""]);
+    rows.push([`${title}: p50 / p99 ms`, `${f1(p.p50)} / ${f1(p.p99)}`, `${f1(b.p50)} / ${f1(b.p99)}`, "", "", ""]);
+    const once = `${named("inbound")} c=${p.concurrency} exactly once, no errors`;
+    rows.push([`${title}: errors; stored exactly once`, `${p.errors}; ${p.check.ok ? "yes" : `NO (${p.check.storedMessages}/${p.check.expectedMessages} msgs, ${p.check.appliedStatuses}/${p.check.expectedStatuses} statuses)`}`, `${b.errors}`, "", "0; yes", p.errors === 0 && p.check.ok ? target(once, 1, 1, true) : target(once, 0, 1, false)]);
   });
+  inbound(r.ponte.inbound, { throughputTarget: true });
+  inbound(r.ponte.inboundEvolution ?? [], { provider: "Evolution", throughputTarget: false });
 
   r.storageFloor?.inbound.forEach((f) => {
     const p = r.ponte.inbound.find((x) => x.concurrency === f.concurrency);
@@ -35,6 +45,11 @@ export function render(r) {
     const label = { workers: "workerd running the Workers", proxy: "workerd dev proxy", node: "wrangler's node" }[role];
     const verdict = role === "workers" ? target("CPU per webhook (Workers' workerd) / baseline", p / b, "≤ 2", p / b <= 2) : "";
     rows.push([`CPU ms per webhook: ${label}`, f2(p), f2(b), f2(p / b), role === "workers" ? "≤ 2×" : "", verdict]);
+  }
+  if (r.ponte.inboundEvolution) {
+    const p = total(r.ponte.inboundEvolution, "workers");
+    const b = total(r.baseline.inbound, "workers");
+    rows.push(["CPU ms per Evolution webhook: workerd running the Workers", f2(p), f2(b), f2(p / b), "", ""]);
   }
   if (r.storageFloor) {
     const p = total(r.ponte.inbound, "workers");
@@ -82,6 +97,10 @@ export function render(r) {
     `Inbound: ${r.settings.requests} signed Meta webhooks per level (text, image, status; each distinct), closed loop;`,
     `${r.settings.rounds ?? 1} rounds per level, Ponte's and the baselines' alternating, each shown by its median-throughput round;`,
     `the throughput ratio is the median of the rounds' ratios, each Ponte round over the baseline round beside it.`,
+    ...(r.ponte.inboundEvolution ? [
+      `Inbound Evolution: the same mix as Evolution API v2 webhooks, unsigned (the URL's token and the body's apikey authenticate),`,
+      `a round of them after each Meta round, paired with the same baseline round.`,
+    ] : []),
     `Load: a closed-loop HTTP/1.1 client of the bench's own (bench/lib/load.mjs), one kept-alive connection per request in flight.`,
     `Baseline: a minimal Rust Worker (same release profile) that reads the body and answers 200.`,
     `Storage floor: the same Worker storing each body with one D1 batch of one INSERT first (bench/baseline/wrangler.stored.toml);`,

@@ -1,11 +1,13 @@
-// The measured scenarios: inbound webhooks (Ponte and the baseline), sends, and realtime fan-out.
+// The measured scenarios: inbound webhooks (Ponte's Meta and Evolution endpoints, and the
+// baseline), sends, and realtime fan-out.
 import { DatabaseSync } from "node:sqlite";
-import { call, createMetaChannel, createTenant, d1File, postWebhook } from "../../tests/e2e/harness.mjs";
+import { call, createChannel, createMetaChannel, createTenant, d1File, postWebhook } from "../../tests/e2e/harness.mjs";
+import { API_KEY, INSTANCE } from "../../tools/evolution-payloads.mjs";
 import { metaText } from "../../tools/meta-payloads.mjs";
 import { listen } from "./listener.mjs";
 import { runLoad, percentiles } from "./load.mjs";
 import { perRequest } from "./procs.mjs";
-import { echoWebhooks, inboundWorkload, sign } from "./webhooks.mjs";
+import { evolutionWorkload, metaWorkload, sign } from "./webhooks.mjs";
 
 const phoneId = (() => {
   let n = 0;
@@ -13,26 +15,54 @@ const phoneId = (() => {
 })();
 
 /**
- * One round of signed webhooks at `concurrency` on a fresh channel of `tenant`, then the
+ * One round of Meta's signed webhooks at `concurrency` on a fresh channel of `tenant`, then the
  * exactly-once check.
  */
-export async function inboundPonte(ponte, tenant, procs, { concurrency, requests, round }) {
+export async function inboundPonte(ponte, tenant, procs, level) {
   const phoneNumberId = phoneId();
-  const label = `C${concurrency}R${round}`;
   const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId });
-  const workload = inboundWorkload(phoneNumberId, label, requests);
-  for (const body of echoWebhooks(phoneNumberId, label, workload.statuses)) {
-    const res = await postWebhook(ponte, channel, body);
+  return inboundRound(ponte, procs, level, {
+    channel,
+    workload: (label, count) => metaWorkload(phoneNumberId, label, count),
+    headers: (body) => ({ "x-hub-signature-256": sign(channel.appSecret, body) }),
+  });
+}
+
+/**
+ * The same round in Evolution API v2's webhooks. They are unsigned: the URL's token and the
+ * body's `apikey` authenticate.
+ */
+export async function inboundEvolution(ponte, tenant, procs, level) {
+  const channel = await createChannel(ponte, tenant.api_key, {
+    provider: "evolution",
+    name: `Evolution ${level.concurrency}/${level.round}`,
+    // Never called: receiving needs nothing from the gateway.
+    config: { base_url: "http://127.0.0.1:9", instance: INSTANCE },
+    secrets: { api_key: API_KEY },
+  });
+  return inboundRound(ponte, procs, level, { channel, workload: evolutionWorkload, headers: () => ({}) });
+}
+
+/**
+ * Posts the workload's echoes, then its bodies under load, then checks D1. `headers(body)` is
+ * what the provider sends beside a body; it is computed before the load starts, so that the
+ * client's signing does not take CPU from what it measures.
+ */
+async function inboundRound(ponte, procs, { concurrency, requests, round }, { channel, workload, headers }) {
+  const label = `C${concurrency}R${round}`;
+  const work = workload(label, requests);
+  for (const body of work.echoes) {
+    const res = await call(ponte, "POST", channel.path, { body, headers: headers(body) });
     if (res.status !== 200) throw new Error(`seeding echoes: ${res.status} ${res.text}`);
   }
-  const signatures = workload.bodies.map((b) => sign(channel.appSecret, b));
+  const sent = work.bodies.map(headers);
   const before = procs.sample();
   const load = await runLoad({
     base: ponte.base, concurrency, requests,
-    make: (i) => ({ path: channel.path, body: workload.bodies[i], headers: { "x-hub-signature-256": signatures[i] } }),
+    make: (i) => ({ path: channel.path, body: work.bodies[i], headers: sent[i] }),
   });
   const cpu = perRequest(before, procs.sample(), requests);
-  return { ...load, cpu, check: exactlyOnce(ponte, channel.id, label, workload) };
+  return { ...load, cpu, check: exactlyOnce(ponte, channel.id, label, work) };
 }
 
 /** What D1 holds for the channel must be exactly what the workload implies. */
@@ -50,7 +80,7 @@ function exactlyOnce(ponte, channelId, label, workload) {
 
 /** One round of the same requests to a baseline Worker (bench/baseline), unsigned. */
 export async function inboundBaseline(baseline, procs, { concurrency, requests, round }) {
-  const workload = inboundWorkload("1", `B${concurrency}R${round}`, requests);
+  const workload = metaWorkload("1", `B${concurrency}R${round}`, requests);
   const before = procs.sample();
   const load = await runLoad({
     base: baseline.base, concurrency, requests,

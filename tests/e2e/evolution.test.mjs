@@ -30,6 +30,11 @@ const suite = gatewaySuite({
   inboundId: (payload) => payload.data.key.id,
   wrongCredential: (payload) => ({ ...payload, apikey: "0123456789ABCDEF0123456789ABCDEF" }),
   sends: (emulator) => emulator.calls.filter((c) => SEND_PATH.test(c.path)),
+  expectCredential: (made) => assert.equal(made.headers.apikey, API_KEY, "the instance's key in its header"),
+  markRead: {
+    path: `/chat/markMessageAsRead/${INSTANCE}`,
+    body: ({ to, inbound }) => ({ readMessages: [{ remoteJid: `${to}@s.whatsapp.net`, fromMe: false, id: inbound.provider_message_id }] }),
+  },
   expectSend(made, kind, { to, inbound, body }) {
     assert.equal(made.method, "POST");
     assert.equal(made.headers.apikey, API_KEY, "the instance's key in its header");

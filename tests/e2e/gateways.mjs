@@ -21,7 +21,8 @@ const MAX_ATTEMPTS = 3;
  *   when the gateway's webhooks carry none (the URL token is then all there is);
  * - `script(emulator, to, "transient" | "permanent")`, `permanentReason`: a regexp;
  * - `follow(emulator, webhookUrl, options)`: lets the emulator play the phone;
- * - `offerQr(emulator)`: makes the gateway's connect call answer with a QR code.
+ * - `offerQr(emulator)`: makes the gateway's connect call answer with a QR code;
+ * - `markRead`: `{ path, body({ to, inbound }) }` of the read-receipt call.
  */
 /** Returns the suite's helpers (`setup`, `post`, `send`…) for a gateway's own extra tests. */
 export function gatewaySuite(driver) {
@@ -213,6 +214,22 @@ export function gatewaySuite(driver) {
       assert.match(refused.json.detail, driver.permanentReason);
       assert.equal(refused.json.message.status, "failed");
       assert.equal((await messageOf(s, refused.json.message.id)).status, "failed");
+    });
+
+    test("read marks the contact's messages read at the gateway and zeroes the unread count", async () => {
+      const s = await setup();
+      const { from } = await withContact(s);
+      await post(s, driver.inbound({ from, body: "Tem alguém aí?" }));
+      const [conversation] = await conversationsOf(s);
+      assert.equal(conversation.unread_count, 2);
+      const last = (await allMessages(ponte, s.key)).find((m) => m.text === "Tem alguém aí?");
+      const res = await call(ponte, "POST", `/v1/conversations/${conversation.id}/read`, { key: s.key });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.unread_count, 0);
+      const [made] = emulator.calls.filter((c) => c.path.endsWith(driver.markRead.path)).slice(-1);
+      assert.ok(made, "the gateway got a read receipt");
+      driver.expectCredential(made);
+      assert.deepEqual(made.body, driver.markRead.body({ to: from, inbound: last }));
     });
 
     for (const echoFirst of [false, true]) {

@@ -28,6 +28,8 @@ gatewaySuite({
   inboundId: (payload) => (typeof payload.id === "string" ? payload.id : payload.id._serialized),
   wrongCredential: () => null,
   sends: (emulator) => emulator.calls.filter((c) => SENDS.test(c.path)),
+  expectCredential: (made) => assert.equal(made.headers.authorization, `Bearer ${TOKEN}`),
+  markRead: { path: `/api/${SESSION}/send-seen`, body: ({ to }) => recipient(to) },
   expectSend(made, kind, { to, inbound, body }) {
     assert.equal(made.method, "POST");
     assert.equal(made.headers.authorization, `Bearer ${TOKEN}`, "the session's token as a bearer");

@@ -30,6 +30,8 @@ const suite = gatewaySuite({
   inboundId: (payload) => payload.messageId,
   wrongCredential: () => null,
   sends: (emulator) => emulator.calls.filter((c) => SENDS.test(c.path)),
+  expectCredential: (made) => assert.equal(made.headers["client-token"], CLIENT_TOKEN),
+  markRead: { path: `${PREFIX}read-message`, body: ({ to, inbound }) => ({ phone: to, messageId: inbound.provider_message_id }) },
   expectSend(made, kind, { to, inbound, body }) {
     assert.equal(made.method, "POST");
     assert.equal(made.headers["client-token"], CLIENT_TOKEN, "the account's token in its header");
