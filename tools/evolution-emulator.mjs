@@ -5,6 +5,7 @@
 // to the channel's webhook, as Evolution does.
 import { createServer } from "node:http";
 import { API_KEY, INSTANCE, INSTANCE_ID, QR_IMAGE, apiId, evolutionEcho, evolutionStatus, jidOf } from "./evolution-payloads.mjs";
+import { callLog } from "./call-log.mjs";
 
 const evolutionError = (status, error, message) => ({ status, body: { status, error, response: { message } } });
 const badRequest = (...messages) => evolutionError(400, "Bad Request", [messages]);
@@ -63,8 +64,8 @@ export async function startEvolution({ port = 0, instance = INSTANCE, apiKey = A
   const followers = new Map(); // instance → { webhookUrl, echo, statuses, echoFirst, echoEvent }
   const scripts = new Map(); // recipient → [answer, …] served before the default success
   const jids = new Map(); // number → the JID Evolution reports for it
-  const calls = [];
-  const waiters = [];
+  const log = callLog("evolution emulator");
+  const { calls } = log;
 
   function route(req, body) {
     const url = new URL(req.url, "http://emulator");
@@ -124,8 +125,7 @@ export async function startEvolution({ port = 0, instance = INSTANCE, apiKey = A
         body = raw ? JSON.parse(raw) : undefined;
       } catch {}
       const answer = route(req, body);
-      calls.push({ method: req.method, path: req.url, headers: { ...req.headers }, body: body ?? (raw || null), status: answer.status, at: Date.now() });
-      for (const w of [...waiters]) w();
+      log.record({ method: req.method, path: req.url, headers: { ...req.headers }, body: body ?? (raw || null), status: answer.status, at: Date.now() });
       const follower = answer.sent && followers.get(answer.sent.name);
       const echoFirst = Boolean(follower?.echo && follower.echoFirst);
       // A real gateway can deliver the echo webhook before the send's own answer arrives.
@@ -168,24 +168,7 @@ export async function startEvolution({ port = 0, instance = INSTANCE, apiKey = A
     jidFor(number, jid) {
       jids.set(number, jid);
     },
-    /** Resolves with the matching calls once `count` calls match `pred`. */
-    waitFor(pred, count = 1, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const matching = calls.filter(pred);
-          if (matching.length < count) return;
-          waiters.splice(waiters.indexOf(check), 1);
-          clearTimeout(timer);
-          resolve(matching);
-        };
-        const timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(check), 1);
-          reject(new Error(`evolution emulator: ${calls.filter(pred).length}/${count} matching calls after ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.push(check);
-        check();
-      });
-    },
+    waitFor: log.waitFor,
     stop: () => new Promise((resolve) => server.close(resolve)),
   };
 }

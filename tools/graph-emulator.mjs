@@ -6,6 +6,7 @@
 import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { metaStatus } from "./meta-payloads.mjs";
+import { callLog } from "./call-log.mjs";
 
 export const GRAPH_VERSION = "v23.0";
 const SEND_TYPES = ["text", "image", "audio", "video", "document", "location", "reaction", "template", "sticker", "contacts", "interactive"];
@@ -20,8 +21,8 @@ export async function startGraph({ port = 0 } = {}) {
   const followers = new Map(); // phone_number_id → { webhookUrl, appSecret } for status webhooks
   const scripts = new Map(); // recipient → [response, …] answered before the default success
   const waIds = new Map(); // recipient → the wa_id Meta reports for it
-  const calls = [];
-  const waiters = [];
+  const log = callLog("emulator");
+  const { calls } = log;
   let counter = 0;
 
   function answer(req, raw) {
@@ -98,8 +99,7 @@ export async function startGraph({ port = 0 } = {}) {
       try {
         parsed = JSON.parse(raw);
       } catch {}
-      calls.push({ method: req.method, path: req.url, authorization: req.headers.authorization, body: parsed, status, at: Date.now(), atPerf: performance.now() });
-      for (const w of [...waiters]) w();
+      log.record({ method: req.method, path: req.url, authorization: req.headers.authorization, body: parsed, status, at: Date.now(), atPerf: performance.now() });
       const text = typeof body === "string" ? body : JSON.stringify(body);
       setTimeout(() => {
         res.writeHead(status, { "content-type": typeof body === "string" ? "text/html" : "application/json", ...headers });
@@ -134,25 +134,7 @@ export async function startGraph({ port = 0 } = {}) {
     callsTo(to) {
       return calls.filter((c) => c.body?.to === to);
     },
-    /** Resolves when `count` calls match `pred`. */
-    waitFor(pred, count = 1, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const matching = calls.filter(pred);
-          if (matching.length >= count) {
-            waiters.splice(waiters.indexOf(check), 1);
-            clearTimeout(timer);
-            resolve(matching);
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(check), 1);
-          reject(new Error(`emulator: ${calls.filter(pred).length}/${count} matching calls after ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.push(check);
-        check();
-      });
-    },
+    waitFor: log.waitFor,
     stop: () => new Promise((resolve) => server.close(resolve)),
   };
 }

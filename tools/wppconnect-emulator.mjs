@@ -5,6 +5,7 @@
 // echo of each accepted send and its acks to the channel's webhook.
 import { createServer } from "node:http";
 import { QR_PNG, messageKey, wppAck, wppEcho, wppStatusFind } from "./wppconnect-payloads.mjs";
+import { callLog } from "./call-log.mjs";
 
 const MESSAGE_ROUTES = ["send-message", "send-image", "send-file", "send-voice", "send-location"];
 const FIELDS = {
@@ -27,8 +28,8 @@ const noSuchNumber = (number) => reply(400, { response: null, status: "Connected
 export async function startWppConnect({ port = 0, session = "ponte-loja", token = "wpp-test-token", state = "CONNECTED" } = {}) {
   const sessions = new Map([[session, { token, state }]]);
   const scripts = new Map(); // recipient (phone or msgId) → [answer, …] before success resumes
-  const calls = [];
-  const waiters = [];
+  const log = callLog("wppconnect emulator");
+  const { calls } = log;
   let follower = null; // { webhookUrl, echo, statuses, echoFirst }
 
   function check(req, raw) {
@@ -139,8 +140,7 @@ export async function startWppConnect({ port = 0, session = "ponte-loja", token 
       try {
         parsed = JSON.parse(raw);
       } catch {}
-      calls.push({ method: req.method, path: req.url, headers: { ...req.headers }, body: parsed, status, at: Date.now() });
-      for (const w of [...waiters]) w();
+      log.record({ method: req.method, path: req.url, headers: { ...req.headers }, body: parsed, status, at: Date.now() });
       const text = typeof body === "string" ? body : JSON.stringify(body);
       setTimeout(() => {
         res.writeHead(status, { "content-type": typeof body === "string" ? "text/html" : "application/json", ...headers });
@@ -176,24 +176,7 @@ export async function startWppConnect({ port = 0, session = "ponte-loja", token 
     script(recipient, ...scriptedAnswers) {
       scripts.set(recipient, [...(scripts.get(recipient) ?? []), ...scriptedAnswers]);
     },
-    /** Resolves when `count` calls match `pred`. */
-    waitFor(pred, count = 1, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const matching = calls.filter(pred);
-          if (matching.length < count) return;
-          waiters.splice(waiters.indexOf(check), 1);
-          clearTimeout(timer);
-          resolve(matching);
-        };
-        const timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(check), 1);
-          reject(new Error(`wppconnect emulator: ${calls.filter(pred).length}/${count} matching calls after ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.push(check);
-        check();
-      });
-    },
+    waitFor: log.waitFor,
     stop: () => new Promise((resolve) => server.close(resolve)),
   };
 }

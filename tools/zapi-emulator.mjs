@@ -10,6 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { INSTANCE_ID, echoContent, zapiEcho, zapiStatus } from "./zapi-payloads.mjs";
+import { callLog } from "./call-log.mjs";
 
 export const INSTANCE_TOKEN = "F0E1D2C3B4A5968778695A4B";
 export const CLIENT_TOKEN = "Fe8d7c6b5a4f3e2d1c0b";
@@ -37,8 +38,8 @@ export async function startZApi({ port = 0, instanceId = INSTANCE_ID, instanceTo
   const instances = new Map([[instanceId, { instanceToken, clientToken, connected: false }]]);
   const followers = new Map(); // instance id → { webhookUrl, echo, statuses, echoFirst }
   const scripts = new Map(); // recipient phone (or "qr-code") → [answer, …] before success resumes
-  const calls = [];
-  const waiters = [];
+  const log = callLog("zapi emulator");
+  const { calls } = log;
 
   function scripted(key) {
     return scripts.get(key)?.shift() ?? null;
@@ -118,8 +119,7 @@ export async function startZApi({ port = 0, instanceId = INSTANCE_ID, instanceTo
       try {
         parsed = JSON.parse(raw);
       } catch {}
-      calls.push({ method: req.method, path: req.url, headers: { ...req.headers }, body: parsed, status, at: Date.now() });
-      for (const waiter of [...waiters]) waiter();
+      log.record({ method: req.method, path: req.url, headers: { ...req.headers }, body: parsed, status, at: Date.now() });
       setTimeout(() => {
         if (body === undefined) {
           res.writeHead(status, headers).end();
@@ -160,28 +160,7 @@ export async function startZApi({ port = 0, instanceId = INSTANCE_ID, instanceTo
     callsTo(recipient) {
       return calls.filter((c) => c.body?.phone === recipient);
     },
-    /** Resolves with the matching calls once `count` calls match `pred`. */
-    waitFor(pred, count = 1, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const done = () => {
-          waiters.splice(waiters.indexOf(poll), 1);
-          clearTimeout(timer);
-        };
-        const poll = () => {
-          const matching = calls.filter(pred);
-          if (matching.length >= count) {
-            done();
-            resolve(matching);
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`zapi emulator: ${calls.filter(pred).length}/${count} matching calls after ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.push(poll);
-        poll();
-      });
-    },
+    waitFor: log.waitFor,
     stop: () => new Promise((resolve) => server.close(resolve)),
   };
 }

@@ -32,6 +32,19 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// A WhatsApp Web session on a linked phone, as Evolution API, Z-API and WPPConnect run
+    /// one: no 24-hour customer-service window, and no templates (those are the Cloud API's).
+    pub const WHATSAPP_WEB_GATEWAY: Capabilities = Capabilities {
+        statuses: true,
+        service_window: false,
+        templates: false,
+        reactions: true,
+        read_receipts: true,
+        media_by_link: true,
+        location: true,
+        session: true,
+    };
+
     /// The capability a send body needs that this provider lacks, by its public name.
     pub fn lacks_for(&self, body: &OutboundBody) -> Option<&'static str> {
         let (has, name) = match body {

@@ -33,17 +33,7 @@ impl Provider for ZApi {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            statuses: true,
-            // A linked phone has no 24-hour customer-service window.
-            service_window: false,
-            templates: false,
-            reactions: true,
-            read_receipts: true,
-            media_by_link: true,
-            location: true,
-            session: true,
-        }
+        Capabilities::WHATSAPP_WEB_GATEWAY
     }
 
     fn open(&self, config: Value, secrets: Value) -> Result<Box<dyn Channel>, FieldError> {
