@@ -1,17 +1,20 @@
-// Seeds the demo tenant and Meta channel (idempotently: the ids live in .wrangler/demo.json next
-// to the local state), runs the local Graph API emulator that plays WhatsApp for it (sends are
-// accepted and answered with sent → delivered → read webhooks), and prints how to talk to the
-// running system. Stays up as long as `npm start` does.
+// Seeds the demo tenant, its Meta channel and its Evolution API channel (idempotently: the ids
+// live in .wrangler/demo.json next to the local state), runs the local Graph API and Evolution
+// emulators that play WhatsApp for them (sends are accepted and answered with sent → delivered →
+// read webhooks), and prints how to talk to the running system. Stays up as long as `npm start`.
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { startEvolution } from "../tools/evolution-emulator.mjs";
+import { API_KEY, INSTANCE, evolutionText } from "../tools/evolution-payloads.mjs";
 import { startGraph } from "../tools/graph-emulator.mjs";
 import { metaText } from "../tools/meta-payloads.mjs";
 
-const [base, stateFile, graphPort] = process.argv.slice(2);
+const [base, stateFile, graphPort, evolutionPort] = process.argv.slice(2);
 const operatorKey = process.env.PONTE_OPERATOR_KEY;
 const PHONE_NUMBER_ID = "100000000000001";
 const ACCESS_TOKEN = "demo-access-token";
 const graph = await startGraph({ port: Number(graphPort) });
+const evolution = await startEvolution({ port: Number(evolutionPort) });
 
 async function waitForHealth() {
   for (let i = 0; i < 240; i++) {
@@ -40,7 +43,10 @@ async function seed() {
     try {
       const channels = await api("/v1/channels", demo.apiKey);
       const channel = channels.data.find((c) => c.id === demo.channelId);
-      if (channel?.config.graph_base_url === graph.baseUrl) return { ...demo, webhookUrl: channel.webhook_url };
+      const gateway = channels.data.find((c) => c.id === demo.evolutionChannelId);
+      if (channel?.config.graph_base_url === graph.baseUrl && gateway?.config.base_url === evolution.baseUrl) {
+        return { ...demo, webhookUrl: channel.webhook_url, evolutionWebhookUrl: gateway.webhook_url };
+      }
     } catch {}
   }
   const tenant = await api("/v1/tenants", operatorKey, { name: "Demo" });
@@ -51,15 +57,23 @@ async function seed() {
     config: { phone_number_id: PHONE_NUMBER_ID, graph_base_url: graph.baseUrl },
     secrets: { access_token: ACCESS_TOKEN, app_secret: appSecret, verify_token: "demo-verify-token" },
   });
-  const demo = { tenantId: tenant.id, apiKey: tenant.api_key, channelId: channel.id, appSecret };
+  const gateway = await api("/v1/channels", tenant.api_key, {
+    provider: "evolution",
+    name: "Demo Evolution API",
+    config: { base_url: evolution.baseUrl, instance: INSTANCE },
+    secrets: { api_key: API_KEY },
+  });
+  const demo = { tenantId: tenant.id, apiKey: tenant.api_key, channelId: channel.id, appSecret, evolutionChannelId: gateway.id };
   writeFileSync(stateFile, JSON.stringify(demo, null, 2));
-  return { ...demo, webhookUrl: channel.webhook_url };
+  return { ...demo, webhookUrl: channel.webhook_url, evolutionWebhookUrl: gateway.webhook_url };
 }
 
 await waitForHealth();
 const demo = await seed();
 graph.register(PHONE_NUMBER_ID, ACCESS_TOKEN);
 graph.followWithStatuses(PHONE_NUMBER_ID, demo.webhookUrl, demo.appSecret);
+evolution.follow(demo.evolutionWebhookUrl, { echo: true, statuses: ["sent", "delivered", "read"] });
+const evolutionBody = JSON.stringify(evolutionText({ from: "5521998765432", name: "Bruno Lima", body: "Oi! Vocês abrem sábado?" }));
 const body = JSON.stringify(metaText({
   from: "5511987654321", name: "Ana Souza", id: `wamid.DEMO${Date.now()}`,
   body: "Olá! Is my order on its way?", phoneNumberId: PHONE_NUMBER_ID,
@@ -88,4 +102,15 @@ statuses back), and watch every change live on ws://${base.replace(/^https?:\/\/
 curl -s -X POST '${base}/v1/messages' -H 'authorization: Bearer ${demo.apiKey}' \\
   -H 'content-type: application/json' \\
   --data '{"channel_id":"${demo.channelId}","to":"+5511987654321","type":"text","text":{"body":"Sim, saiu para entrega!"}}'
+
+The same through a WhatsApp Web gateway: the demo's Evolution API channel (emulated at
+${evolution.baseUrl}; its webhooks are unsigned, the URL token and the body's apikey vouch for them):
+
+curl -s -X POST '${demo.evolutionWebhookUrl}' -H 'content-type: application/json' --data '${evolutionBody}'
+
+curl -s -X POST '${base}/v1/messages' -H 'authorization: Bearer ${demo.apiKey}' \\
+  -H 'content-type: application/json' \\
+  --data '{"channel_id":"${demo.evolutionChannelId}","to":"+5521998765432","type":"text","text":{"body":"Abrimos sim, das 9h às 13h."}}'
+
+curl -s -X POST '${base}/v1/channels/${demo.evolutionChannelId}/connect' -H 'authorization: Bearer ${demo.apiKey}'
 `);

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # `npm start`: the whole system on this machine, on wrangler's local D1/KV/R2/Queues/Durable
-# Objects (no account, no network), with a demo tenant and Meta channel seeded, on
-# http://127.0.0.1:8787, and a local Graph API emulator on :8790 playing WhatsApp.
+# Objects (no account, no network), with a demo tenant, a Meta channel and an Evolution API channel
+# seeded, on http://127.0.0.1:8787, and local Graph API (:8790) and Evolution (:8791) emulators
+# playing WhatsApp.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 PORT="${PORT:-8787}"
 GRAPH_PORT="${GRAPH_PORT:-8790}"
+EVOLUTION_PORT="${EVOLUTION_PORT:-8791}"
 STATE="$ROOT/.wrangler/state"
 
 bash scripts/setup.sh
@@ -35,7 +37,7 @@ wrangler dev "${configs[@]}" --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE"
   --show-interactive-dev-session=false &
 WRANGLER_PID=$!
 # The demo seeder stays up: it runs the local Graph API emulator the demo channel sends to.
-node scripts/demo.mjs "http://127.0.0.1:$PORT" "$ROOT/.wrangler/demo.json" "$GRAPH_PORT" &
+node scripts/demo.mjs "http://127.0.0.1:$PORT" "$ROOT/.wrangler/demo.json" "$GRAPH_PORT" "$EVOLUTION_PORT" &
 DEMO_PID=$!
 trap 'kill $WRANGLER_PID $DEMO_PID 2>/dev/null || true' EXIT INT TERM
 wait -n $WRANGLER_PID $DEMO_PID
