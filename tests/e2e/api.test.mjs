@@ -116,12 +116,30 @@ describe("channels", () => {
     }
   });
 
+  test("one channel by id; a Meta channel has no session to connect; another tenant's is 404", async () => {
+    const tenant = await createTenant(ponte);
+    const channel = await createMetaChannel(ponte, tenant.api_key);
+    const one = await call(ponte, "GET", `/v1/channels/${channel.id}`, { key: tenant.api_key });
+    assert.equal(one.status, 200);
+    assert.equal(one.json.webhook_url, channel.webhook_url);
+    assert.equal(one.json.connection, undefined, "the Cloud API has no session");
+    const connect = await call(ponte, "POST", `/v1/channels/${channel.id}/connect`, { key: tenant.api_key });
+    assert.equal(connect.status, 422);
+    assert.match(connect.json.detail, /meta channels have no session/);
+    const other = await createTenant(ponte);
+    assert.equal((await call(ponte, "GET", `/v1/channels/${channel.id}`, { key: other.api_key })).status, 404);
+    assert.equal((await call(ponte, "POST", `/v1/channels/${channel.id}/connect`, { key: other.api_key })).status, 404);
+  });
+
   test("invalid channels are 422 with the field named", async () => {
     const { api_key: key } = await createTenant(ponte);
     const good = { provider: "meta", name: "x", config: { phone_number_id: "1" },
       secrets: { access_token: "a", app_secret: "b", verify_token: "c" } };
     const cases = [
-      [{ ...good, provider: "carrier-pigeon" }, /provider/],
+      [{ ...good, provider: "carrier-pigeon" }, /provider: must be one of: meta, evolution, zapi, wppconnect/],
+      [{ ...good, provider: "evolution", config: { base_url: "ftp://x", instance: "i" }, secrets: { api_key: "k" } }, /base_url/],
+      [{ ...good, provider: "zapi", config: { instance_id: "I1" }, secrets: { instance_token: "t" } }, /secrets.*client_token/],
+      [{ ...good, provider: "wppconnect", config: { base_url: "http://127.0.0.1:9", session: "s" }, secrets: { token: "" } }, /token/],
       [{ ...good, config: {} }, /config.*phone_number_id/],
       [{ ...good, config: { phone_number_id: "1", graph_base_url: "ftp://x" } }, /graph_base_url/],
       [{ ...good, secrets: { access_token: "a", app_secret: "", verify_token: "c" } }, /app_secret/],
