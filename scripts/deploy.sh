@@ -6,9 +6,9 @@ cd "$ROOT"
 bash scripts/setup.sh
 bash scripts/build.sh
 wrangler d1 migrations apply DB --remote -c functions/webhook-receiver/wrangler.toml
-# The send queues must exist before a consumer binds to them; creating an existing one fails
+# The send and media queues must exist before a consumer binds to them; creating an existing one fails
 # harmlessly.
-for q in ponte-send ponte-send-dlq; do wrangler queues create "$q" 2>/dev/null || true; done
+for q in ponte-send ponte-send-dlq ponte-media ponte-media-dlq; do wrangler queues create "$q" 2>/dev/null || true; done
 for f in "${FUNCTIONS[@]}"; do wrangler deploy -c "functions/$f/wrangler.toml"; done
 wrangler deploy -c inbox/wrangler.toml
 wrangler deploy -c wrangler.toml

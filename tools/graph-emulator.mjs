@@ -21,11 +21,14 @@ export async function startGraph({ port = 0 } = {}) {
   const followers = new Map(); // phone_number_id → { webhookUrl, appSecret } for status webhooks
   const scripts = new Map(); // recipient → [response, …] answered before the default success
   const waIds = new Map(); // recipient → the wa_id Meta reports for it
+  const mediaFiles = new Map(); // media id → { urls, mimeType, sha256, size, token }
   const log = callLog("emulator");
   const { calls } = log;
   let counter = 0;
 
   function answer(req, raw) {
+    const lookup = req.method === "GET" && req.url.match(new RegExp(`^/${GRAPH_VERSION}/([^/?]+)$`));
+    if (lookup) return mediaLookup(req, lookup[1]);
     const match = req.url.match(new RegExp(`^/${GRAPH_VERSION}/([^/?]+)/messages$`));
     if (req.method !== "POST" || !match) return metaError(400, 100, "Unsupported request - method type: get");
     const phoneNumberId = match[1];
@@ -67,6 +70,18 @@ export async function startGraph({ port = 0 } = {}) {
         contacts: [{ input: body.to, wa_id: waIds.get(body.to) ?? body.to }],
         messages: [{ id: wamid, message_status: "accepted" }],
       },
+    };
+  }
+
+  /** `GET /{media_id}`: where the bytes are now, for the media's own token only. */
+  function mediaLookup(req, mediaId) {
+    const entry = mediaFiles.get(mediaId);
+    if (!entry) return metaError(400, 100, `Unsupported get request. Object with ID '${mediaId}' does not exist`);
+    if (req.headers.authorization !== `Bearer ${entry.token}`) return metaError(401, 190, "Invalid OAuth access token");
+    const url = entry.urls.length > 1 ? entry.urls.shift() : entry.urls[0];
+    return {
+      status: 200,
+      body: { messaging_product: "whatsapp", url, mime_type: entry.mimeType, sha256: entry.sha256, file_size: entry.size, id: mediaId },
     };
   }
 
@@ -126,6 +141,13 @@ export async function startGraph({ port = 0 } = {}) {
     /** The next answers for sends to `to` (or read receipts of a wamid), before success resumes. */
     script(to, ...responses) {
       scripts.set(to, [...(scripts.get(to) ?? []), ...responses]);
+    },
+    /**
+     * A media object `GET /{mediaId}` describes: each lookup hands out the next of `urls` (the
+     * last one repeats), as Meta hands out a fresh short-lived link each time.
+     */
+    registerMedia(mediaId, { urls, mimeType, sha256, size, token }) {
+      mediaFiles.set(mediaId, { urls: [...urls], mimeType, sha256, size, token });
     },
     /** Meta's canonical id for a number, e.g. a Brazilian mobile without its ninth digit. */
     waIdFor(to, waId) {

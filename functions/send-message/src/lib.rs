@@ -6,6 +6,7 @@ mod channels;
 mod conversations;
 mod dead_letters;
 mod hub;
+mod media;
 mod queue;
 mod realtime;
 mod send;
@@ -27,6 +28,8 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
 }
 
 async fn route(req: &mut Request, env: &Env) -> ApiResult {
+    // Messages carry signed links to their media.
+    ponte_edge::media_links::install(env);
     let path = segments(req);
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
     let method = req.method();
@@ -61,6 +64,9 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         }
         (Method::Post, ["v1", "messages"]) => send::create(req, env, &principal, now).await,
         (Method::Get, ["v1", "messages", id]) => conversations::message(env, &principal, id).await,
+        (Method::Post, ["v1", "messages", id, "media", "retry"]) => {
+            media::retry(env, &principal, id, now).await
+        }
         (Method::Get, ["v1", "dead-letters"]) => dead_letters::list(req, env, &principal).await,
         (Method::Get, ["v1", "conversations", id, "messages"]) => {
             conversations::messages(req, env, &principal, id).await

@@ -7,7 +7,7 @@ use ponte_core::model::InboundBatch;
 use ponte_core::providers::{self, Provider, Reply, WebhookRequest};
 use std::rc::Rc;
 
-use ponte_edge::bindings::BLOBS;
+use ponte_edge::bindings::{BLOBS, MEDIA_QUEUE};
 use ponte_edge::channel_cache;
 use ponte_edge::http::{json, public_base_url, ApiResult};
 use ponte_edge::now_ms;
@@ -15,11 +15,12 @@ use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::Events;
 use ponte_edge::store::channels::{public_view, OpenedChannel};
 use ponte_edge::store::inbound::{self, Target};
+use ponte_edge::store::media::MediaJob;
 use ponte_edge::store::presence;
 use ponte_edge::store::webhook_events::{self, NewEvent, Outcome};
 use ponte_edge::store::{self};
 use serde_json::json;
-use worker::{D1Database, Env, Request, ResponseBuilder};
+use worker::{D1Database, Env, MessageBuilder, Request, ResponseBuilder};
 
 /// Meta documents payloads of up to 3 MB; anything far beyond is no provider's.
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -269,6 +270,7 @@ async fn store_batch(
         .map_or(Ok(true), presence::listening)
         .unwrap_or(true);
     presence::remember(tenant_id, listening);
+    enqueue_media(env, &write.media_jobs).await;
     if !listening {
         return answer(channel, batch, counts);
     }
@@ -297,6 +299,30 @@ async fn store_batch(
         Err(e) => worker::console_error!("reading back webhook {} changes: {e:?}", event.id),
     }
     answer(channel, batch, counts)
+}
+
+/// Hands the new attachments to media-fetch. The delivery is already stored, so a queue that
+/// fails is logged, never answered: the attachment stays `pending` and can be retried.
+async fn enqueue_media(env: &Env, jobs: &[MediaJob]) {
+    if jobs.is_empty() {
+        return;
+    }
+    let sent = match env.queue(MEDIA_QUEUE) {
+        Ok(queue) => queue
+            .send_batch(
+                jobs.iter()
+                    .cloned()
+                    .map(MessageBuilder::new)
+                    .map(|b| b.build())
+                    .collect::<Vec<_>>(),
+            )
+            .await
+            .map_err(|e| e.to_string()),
+        Err(_) => Err(format!("binding {MEDIA_QUEUE} is missing")),
+    };
+    if let Err(e) = sent {
+        worker::console_error!("could not queue {} media copies: {e}", jobs.len());
+    }
 }
 
 /// What the provider expects to read, else Ponte's receipt with what the delivery held.

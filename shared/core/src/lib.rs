@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cursor;
 pub mod identity;
 pub mod ids;
+pub mod media;
 pub mod model;
 pub mod outbound;
 pub mod providers;

@@ -22,6 +22,12 @@ impl SignatureError {
     }
 }
 
+/// The SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
 /// A content fingerprint, e.g. of a request body under an idempotency key.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;

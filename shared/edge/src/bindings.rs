@@ -32,6 +32,18 @@ pub const MASTER_KEY: &str = "PONTE_MASTER_KEY";
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 
 pub const JWT_KEY_PURPOSE: &str = "ponte/jwt/v1";
+pub const MEDIA_LINK_KEY_PURPOSE: &str = "ponte/media-link/v1";
+
+/// Queue: attachments to copy into R2 (media-fetch consumes it; its dead letters end `failed`).
+pub const MEDIA_QUEUE: &str = "MEDIA_QUEUE";
+pub const MEDIA_QUEUE_NAME: &str = "ponte-media";
+pub const MEDIA_DLQ_NAME: &str = "ponte-media-dlq";
+/// Variables: media copy policy (all optional, with defaults in media-fetch).
+pub const MEDIA_MAX_BYTES: &str = "MEDIA_MAX_BYTES";
+pub const MEDIA_MAX_ATTEMPTS: &str = "MEDIA_MAX_ATTEMPTS";
+pub const MEDIA_RETRY_BASE_SECONDS: &str = "MEDIA_RETRY_BASE_SECONDS";
+/// How long a signed media link stays valid, in seconds.
+pub const MEDIA_LINK_TTL_SECONDS: &str = "MEDIA_LINK_TTL_SECONDS";
 
 use ponte_core::secrets::MasterKey;
 use worker::Env;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bindings;
 pub mod channel_cache;
 pub mod http;
+pub mod media_links;
 pub mod problem;
 pub mod provider_http;
 pub mod realtime;

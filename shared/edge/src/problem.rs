@@ -28,6 +28,8 @@ pub enum ApiError {
     },
     /// The provider could not take the call now; the caller may retry.
     ProviderUnavailable(String),
+    /// A byte range past the end of the resource.
+    RangeNotSatisfiable(String),
     /// The endpoint speaks another protocol (WebSocket) than the one the request used.
     UpgradeRequired(String),
     /// Storage or a dependency failed; the caller may retry.
@@ -54,6 +56,7 @@ impl ApiError {
             Self::ProviderRejected { .. } => 502,
             Self::ProviderUnavailable(_) => 503,
             Self::UpgradeRequired(_) => 426,
+            Self::RangeNotSatisfiable(_) => 416,
             Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
         }
@@ -83,6 +86,7 @@ impl ApiError {
             Self::ProviderRejected { detail, .. } => ("Provider refused", detail.clone()),
             Self::ProviderUnavailable(d) => ("Provider unavailable", d.clone()),
             Self::UpgradeRequired(d) => ("Upgrade required", d.clone()),
+            Self::RangeNotSatisfiable(d) => ("Range not satisfiable", d.clone()),
             Self::Unavailable(_) => (
                 "Service unavailable",
                 "storage is unavailable; retry later".into(),

@@ -55,6 +55,24 @@ pub async fn send(request: &HttpRequest, timeout: Duration) -> Result<ProviderAn
     }
 }
 
+/// Like [`send`], but hands back the response with its body unread, to be streamed: only the
+/// wait for the headers has a deadline.
+pub async fn open(request: &HttpRequest, timeout: Duration) -> Result<worker::Response, NoAnswer> {
+    let built = build(request).map_err(|e| NoAnswer::Network(e.to_string()))?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(built);
+    let call = pin!(fetch.send_with_signal(&signal));
+    let deadline = pin!(Delay::from(timeout));
+    match select(call, deadline).await {
+        Either::Left((response, _)) => response.map_err(|e| NoAnswer::Network(e.to_string())),
+        Either::Right(_) => {
+            controller.abort();
+            Err(NoAnswer::TimedOut)
+        }
+    }
+}
+
 fn build(request: &HttpRequest) -> worker::Result<Request> {
     let headers = Headers::new();
     for (name, value) in &request.headers {

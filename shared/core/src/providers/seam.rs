@@ -247,6 +247,40 @@ pub struct ConnectionUpdate {
     pub qr: Option<Qr>,
 }
 
+/// How to download one attachment a webhook referred to, as plain data. Built when the copy runs,
+/// from the [`crate::model::Media`] stored with the message and the channel's current credentials,
+/// so no credential is ever stored with the job.
+#[derive(Clone, PartialEq, Eq)]
+pub enum MediaFetch {
+    /// The bytes are one request away (a gateway's direct URL, with any header it needs).
+    Direct(HttpRequest),
+    /// The provider first tells where the bytes are: `lookup` answers JSON whose `url_field` is a
+    /// short-lived URL (Meta's `GET /{media_id}`), which is then fetched with `download_headers`.
+    /// A download refused as expired is resolved again.
+    Resolve {
+        lookup: HttpRequest,
+        url_field: &'static str,
+        download_headers: Vec<(&'static str, String)>,
+    },
+}
+
+/// Leaves the download headers out: they carry the provider's token, and plans end up in logs.
+impl std::fmt::Debug for MediaFetch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Direct(request) => f.debug_tuple("Direct").field(request).finish(),
+            Self::Resolve {
+                lookup, url_field, ..
+            } => f
+                .debug_struct("Resolve")
+                .field("lookup", lookup)
+                .field("url_field", url_field)
+                .field("download_headers", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
 /// An opened channel: config parsed, secrets in hand.
 pub trait Channel {
     fn provider(&self) -> &'static dyn Provider;
@@ -307,6 +341,16 @@ pub trait Channel {
                 "the provider refused the read receipt",
             ))
         }
+    }
+
+    /// How to download `media`, or `None` when the provider gave nothing to download it by.
+    fn media_fetch(&self, _media: &crate::model::Media) -> Option<MediaFetch> {
+        None
+    }
+
+    /// The largest attachment of this content type the provider documents, in bytes.
+    fn media_limit_bytes(&self, _content_type: &str) -> Option<u64> {
+        None
     }
 
     /// The call that asks a gateway for a new session or QR code.

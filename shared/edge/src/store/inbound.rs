@@ -16,6 +16,7 @@ use worker::{D1Database, D1PreparedStatement};
 pub use changes::Changes;
 
 use super::channels;
+use super::media::{self, MediaJob};
 use super::read::{conversation_columns, message_columns};
 use super::{int, opt_int, opt_text, text};
 use crate::problem::ApiError;
@@ -121,6 +122,9 @@ pub struct InboundWrite {
     pub statements: Vec<D1PreparedStatement>,
     /// The ids the messages arrived with, in the webhook's order (see [`MESSAGE_ARRIVES`]).
     message_ids: Vec<String>,
+    /// Attachments to copy into R2, one per message with media. Each job finds its row only if
+    /// the message was new; a redelivery's jobs find nothing and end there.
+    pub media_jobs: Vec<MediaJob>,
     /// Statements whose returned rows (or ids) are messages they changed: statuses, deletions.
     moved_at: Vec<usize>,
     /// The statement that recorded the session's state, if the webhook reported one.
@@ -143,9 +147,26 @@ pub fn statements(
 ) -> Result<InboundWrite, ApiError> {
     let mut out = Vec::with_capacity(batch.messages.len() + batch.statuses.len() * 2 + 2);
     let mut message_ids = Vec::with_capacity(batch.messages.len());
+    let mut media_jobs = Vec::new();
     for message in &batch.messages {
         let id = new_id("msg");
         out.push(message_statement(db, to, &id, message)?);
+        if let Some(source) = message.content.media() {
+            let media_id = new_id("med");
+            out.push(media::arrival_statement(
+                db,
+                to.tenant_id,
+                to.channel_id,
+                &media_id,
+                &id,
+                source,
+                to.received_at,
+            )?);
+            media_jobs.push(MediaJob {
+                tenant_id: to.tenant_id.to_string(),
+                media_id,
+            });
+        }
         message_ids.push(id);
     }
     let apply = if listening {
@@ -190,6 +211,7 @@ pub fn statements(
     Ok(InboundWrite {
         statements: out,
         message_ids,
+        media_jobs,
         moved_at,
         connection_at,
         listening,

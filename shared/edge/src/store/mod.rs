@@ -4,6 +4,7 @@ pub mod channels;
 pub mod conversations;
 pub mod dead_letters;
 pub mod inbound;
+pub mod media;
 pub mod outbound;
 pub mod presence;
 pub mod read;

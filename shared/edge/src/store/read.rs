@@ -177,6 +177,36 @@ struct MessageRow {
     error_title: Option<String>,
     sender: Option<String>,
     deleted_at: Option<i64>,
+    media: Option<String>,
+}
+
+/// A message's attachment as copied into R2: `pending`, `ready` with a signed link to it, or
+/// `failed` with the reason.
+#[derive(Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: String,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub content_type: Option<String>,
+    pub size: Option<i64>,
+    pub sha256: Option<String>,
+    pub filename: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Attachment {
+    fn of(raw: Option<String>) -> Option<Self> {
+        let mut attachment: Attachment = serde_json::from_str(&raw?).ok()?;
+        if attachment.status == "ready" {
+            attachment.url = crate::media_links::signed_path(&attachment.id);
+        }
+        if attachment.status != "failed" {
+            attachment.error = None;
+        }
+        Some(attachment)
+    }
 }
 
 #[derive(Serialize)]
@@ -215,6 +245,9 @@ pub struct Message {
     /// When its author deleted it for everyone; the message stays.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<i64>,
+    /// Its attachment's copy into R2, for messages that carry media.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<Attachment>,
 }
 
 fn parse_json(raw: Option<String>) -> Option<Value> {
@@ -230,6 +263,7 @@ impl From<MessageRow> for Message {
             referral: parse_json(r.referral),
             sender: parse_json(r.sender),
             deleted_at: r.deleted_at,
+            media: Attachment::of(r.media),
             error: (r.error_code.is_some() || r.error_title.is_some()).then_some(
                 ProviderErrorOut {
                     code: r.error_code,
@@ -276,7 +310,10 @@ macro_rules! message_columns {
     () => {
         "seq, id, conversation_id, channel_id, provider_message_id, direction, type, text, \
          content, preview, context, referral, provider_ts, received_at, status, status_at, \
-         error_code, error_title, sender, deleted_at"
+         error_code, error_title, sender, deleted_at, (SELECT json_object('id', md.id, 'status', \
+         md.status, 'content_type', md.content_type, 'size', md.size, 'sha256', md.sha256, \
+         'filename', md.filename, 'error', md.error) FROM media md \
+         WHERE md.message_id = messages.id) AS media"
     };
 }
 pub(crate) use message_columns;

@@ -20,11 +20,13 @@ pub use config::{EvolutionConfig, EvolutionSecrets};
 pub use send::{CONNECT, MARK_READ, SEND_LOCATION, SEND_MEDIA, SEND_REACTION, SEND_TEXT};
 
 use crate::identity::stored_identity;
-use crate::model::InboundBatch;
+use crate::media::{direct_fetch, whatsapp_media_limit};
+use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
 use crate::providers::{
     parse_part, Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed,
-    MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+    MediaFetch, MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Unauthenticated,
+    WebhookRequest,
 };
 use crate::signature::constant_time_eq;
 
@@ -149,6 +151,18 @@ impl Channel for EvolutionChannel {
 
     fn classify_mark_read(&self, answer: &Answer) -> Result<(), SendOutcome> {
         answers::classify_mark_read(answer)
+    }
+
+    /// Evolution's own copy of the file (`mediaUrl`, when the server uploads media to S3) is
+    /// what normalize keeps; without S3 only WhatsApp's encrypted link is left, which is nothing
+    /// to copy: for media to be copyable, Evolution must be set up with S3 (or base64 in the
+    /// webhook, which Ponte does not store).
+    fn media_fetch(&self, media: &Media) -> Option<MediaFetch> {
+        direct_fetch(media)
+    }
+
+    fn media_limit_bytes(&self, content_type: &str) -> Option<u64> {
+        whatsapp_media_limit(content_type)
     }
 
     fn connect(&self) -> Option<PreparedCall> {

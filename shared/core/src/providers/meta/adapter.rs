@@ -3,16 +3,17 @@
 use serde_json::Value;
 
 use super::{
-    mark_read_request, messages_request, parse_mark_read_response, parse_send_response,
-    parse_webhook, send_request, verify_handshake, MetaConfig, MetaSecrets,
+    mark_read_request, media_request, messages_request, parse_mark_read_response,
+    parse_send_response, parse_webhook, send_request, verify_handshake, MetaConfig, MetaSecrets,
 };
 use crate::identity::stored_identity;
-use crate::model::InboundBatch;
+use crate::media::whatsapp_media_limit;
+use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
 use crate::providers::seam::parse_part;
 use crate::providers::{
-    Answer, Capabilities, Channel, HttpRequest, Malformed, MessageRef, PreparedCall, Provider,
-    Reply, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+    Answer, Capabilities, Channel, HttpRequest, Malformed, MediaFetch, MessageRef, PreparedCall,
+    Provider, Reply, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
 };
 use crate::signature::verify_meta;
 
@@ -145,6 +146,14 @@ impl Channel for MetaChannel {
 
     fn classify_mark_read(&self, answer: &Answer) -> Result<(), SendOutcome> {
         parse_mark_read_response(answer.status, answer.retry_after, answer.body)
+    }
+
+    fn media_fetch(&self, media: &Media) -> Option<MediaFetch> {
+        media_request(&self.config, &self.secrets.access_token, media)
+    }
+
+    fn media_limit_bytes(&self, content_type: &str) -> Option<u64> {
+        whatsapp_media_limit(content_type)
     }
 }
 

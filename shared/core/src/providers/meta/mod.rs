@@ -1,11 +1,12 @@
-//! WhatsApp Cloud API (Meta): webhook verification handshake, wire format, normalization, and
-//! sending.
+//! WhatsApp Cloud API (Meta): webhook verification handshake, wire format, normalization,
+//! sending, and where media is downloaded from.
 //!
 //! Wire format: <https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages>.
 
 mod adapter;
 mod channel;
 mod handshake;
+mod media;
 mod normalize;
 mod send;
 mod wire;
@@ -13,6 +14,7 @@ mod wire;
 pub use adapter::{Meta, MetaChannel};
 pub use channel::{MetaConfig, MetaSecrets, DEFAULT_GRAPH_BASE_URL};
 pub use handshake::{verify_handshake, HandshakeError};
+pub use media::{media_request, MEDIA_URL_FIELD};
 pub use normalize::{parse_webhook, ParseError};
 pub use send::{
     mark_read_request, messages_request, parse_mark_read_response, parse_send_response,

@@ -29,12 +29,13 @@ pub use config::{WppConnectConfig, WppConnectSecrets};
 pub use normalize::parse_webhook;
 
 use crate::identity::stored_identity;
-use crate::model::InboundBatch;
+use crate::media::{direct_fetch, whatsapp_media_limit};
+use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
 use crate::providers::seam::parse_part;
 use crate::providers::{
-    Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed, MessageRef,
-    PreparedCall, Provider, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+    Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed, MediaFetch,
+    MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
 };
 
 pub struct WppConnect;
@@ -133,6 +134,17 @@ impl Channel for WppConnectChannel {
 
     fn classify_mark_read(&self, answer: &Answer) -> Result<(), SendOutcome> {
         answers::classify_mark_read(answer)
+    }
+
+    /// The server's S3 copy (`fileUrl`, with `autoDownload` and `uploadS3` on) is one plain
+    /// `GET`; the fallback normalize keeps, WhatsApp's encrypted `deprecatedMms3Url`, is nothing
+    /// to copy.
+    fn media_fetch(&self, media: &Media) -> Option<MediaFetch> {
+        direct_fetch(media)
+    }
+
+    fn media_limit_bytes(&self, content_type: &str) -> Option<u64> {
+        whatsapp_media_limit(content_type)
     }
 
     fn connect(&self) -> Option<PreparedCall> {

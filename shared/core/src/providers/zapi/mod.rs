@@ -18,11 +18,13 @@ use serde_json::Value;
 
 pub use config::{ZApiConfig, ZApiSecrets, DEFAULT_BASE_URL};
 
-use crate::model::InboundBatch;
+use crate::media::{direct_fetch, whatsapp_media_limit};
+use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
 use crate::providers::{
     parse_part, Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed,
-    MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+    MediaFetch, MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Unauthenticated,
+    WebhookRequest,
 };
 
 pub struct ZApi;
@@ -103,6 +105,16 @@ impl Channel for ZApiChannel {
 
     fn classify_mark_read(&self, answer: &Answer) -> Result<(), SendOutcome> {
         send::classify_mark_read(answer)
+    }
+
+    /// Z-API re-hosts every file on its storage and names it in the webhook (`imageUrl`,
+    /// `audioUrl`, …): one plain `GET`, no token (its links carry none).
+    fn media_fetch(&self, media: &Media) -> Option<MediaFetch> {
+        direct_fetch(media)
+    }
+
+    fn media_limit_bytes(&self, content_type: &str) -> Option<u64> {
+        whatsapp_media_limit(content_type)
     }
 
     fn connect(&self) -> Option<PreparedCall> {

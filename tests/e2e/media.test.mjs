@@ -1,0 +1,201 @@
+// Media end to end: attachments that arrive by webhook are copied into R2 by media-fetch (the
+// media queue's consumer) the way each provider requires, then served by /media/{id} with ranges,
+// safe headers and signed expiring links. Providers' media are played by a local file host and
+// the Graph API emulator's media lookup.
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { startEvolution } from "../../tools/evolution-emulator.mjs";
+import { API_KEY, INSTANCE, envelope as evolutionEnvelope } from "../../tools/evolution-payloads.mjs";
+import { startGraph } from "../../tools/graph-emulator.mjs";
+import { startMediaHost } from "../../tools/media-host.mjs";
+import { envelope } from "../../tools/meta-payloads.mjs";
+import { call, createChannel, createMetaChannel, createTenant, postWebhook, startPonte } from "./harness.mjs";
+
+const LINK_TTL_S = 10;
+const MAX_BYTES = 1024 * 1024;
+let ponte;
+let graph;
+let host;
+let evolution;
+let files = 0;
+
+before(async () => {
+  [graph, host, evolution] = await Promise.all([startGraph(), startMediaHost(), startEvolution()]);
+  ponte = await startPonte({ vars: { MEDIA_RETRY_BASE_SECONDS: 1, MEDIA_MAX_ATTEMPTS: 3, MEDIA_MAX_BYTES: MAX_BYTES, MEDIA_LINK_TTL_SECONDS: LINK_TTL_S } });
+});
+after(async () => {
+  ponte?.stop();
+  await Promise.all([graph?.stop(), host?.stop(), evolution?.stop()]);
+});
+
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest();
+const seconds = () => String(Math.floor(Date.now() / 1000));
+
+async function eventually(check, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** A tenant with a Meta channel whose media lookups go to the Graph emulator. */
+async function metaSetup() {
+  const tenant = await createTenant(ponte);
+  const phoneNumberId = `30030030${String(++files).padStart(5, "0")}`;
+  const accessToken = `EAAG-media-${phoneNumberId}`;
+  graph.register(phoneNumberId, accessToken);
+  const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId, accessToken, graphBaseUrl: graph.baseUrl });
+  return { key: tenant.api_key, channel, phoneNumberId, accessToken };
+}
+
+/** Serves `bytes` as Meta media `mediaId` and posts the webhook of a message carrying it. */
+async function metaMediaArrives(s, { type = "image", bytes, mimeType = "image/jpeg", declared, urls, failures, extra = {} }) {
+  const mediaId = `${9_000_000 + ++files}`;
+  const links = urls ?? [host.put(`/meta/${mediaId}`, bytes, mimeType, { token: s.accessToken, failures })];
+  graph.registerMedia(mediaId, { urls: links, mimeType, sha256: declared ?? sha256(bytes).toString("hex"), size: bytes.length, token: s.accessToken });
+  const message = { from: "5511987650000", id: `wamid.MEDIA${mediaId}`, timestamp: seconds(), type,
+    [type]: { id: mediaId, mime_type: mimeType, sha256: declared ?? sha256(bytes).toString("hex"), ...extra } };
+  const res = await postWebhook(ponte, s.channel, envelope({ contacts: [{ profile: { name: "Ana" }, wa_id: "5511987650000" }], messages: [message] }, s.phoneNumberId));
+  assert.equal(res.status, 200, res.text);
+  return { mediaId, wamid: message.id };
+}
+
+async function messageByProviderId(key, providerId) {
+  const conversations = (await call(ponte, "GET", "/v1/conversations", { key })).json.data;
+  for (const c of conversations) {
+    const found = (await call(ponte, "GET", `/v1/conversations/${c.id}/messages`, { key })).json.data
+      .find((m) => m.provider_message_id === providerId);
+    if (found) return found;
+  }
+  throw new Error(`no message ${providerId}`);
+}
+
+const settled = (key, providerId) => eventually(async () => {
+  const message = await messageByProviderId(key, providerId);
+  assert.ok(["ready", "failed"].includes(message.media?.status), `still ${message.media?.status}`);
+  return message;
+});
+
+describe("inbound copy", () => {
+  test("an image by webhook ends up in R2 with its bytes, sha256 and type, served whole and by range", async () => {
+    const s = await metaSetup();
+    const bytes = randomBytes(64 * 1024);
+    const { wamid } = await metaMediaArrives(s, { bytes, mimeType: "image/jpeg" });
+    const pending = await messageByProviderId(s.key, wamid);
+    assert.equal(pending.type, "image", "the message is stored first");
+    const message = await settled(s.key, wamid);
+    assert.equal(message.media.status, "ready", JSON.stringify(message.media));
+    assert.equal(message.media.size, bytes.length);
+    assert.equal(message.media.sha256, sha256(bytes).toString("hex"));
+    assert.equal(message.media.content_type, "image/jpeg");
+
+    const whole = await fetch(`${ponte.base}/media/${message.media.id}`, { headers: { authorization: `Bearer ${s.key}` } });
+    assert.equal(whole.status, 200);
+    assert.deepEqual(Buffer.from(await whole.arrayBuffer()), bytes);
+    assert.equal(whole.headers.get("content-type"), "image/jpeg");
+    assert.equal(whole.headers.get("x-content-type-options"), "nosniff");
+    assert.match(whole.headers.get("content-disposition"), /^inline/);
+    assert.equal(whole.headers.get("etag"), `"${message.media.sha256}"`);
+
+    const part = await fetch(`${ponte.base}/media/${message.media.id}`, { headers: { authorization: `Bearer ${s.key}`, range: "bytes=100-199" } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get("content-range"), `bytes 100-199/${bytes.length}`);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), bytes.subarray(100, 200));
+    const past = await fetch(`${ponte.base}/media/${message.media.id}`, { headers: { authorization: `Bearer ${s.key}`, range: `bytes=${bytes.length}-` } });
+    assert.equal(past.status, 416);
+  });
+
+  test("an expired Meta link is looked up again", async () => {
+    const s = await metaSetup();
+    const bytes = randomBytes(4096);
+    const id = `${8_000_000 + ++files}`;
+    const stale = host.put(`/meta/stale-${id}`, bytes, "audio/ogg", { token: s.accessToken, expiresAfter: 0 });
+    const fresh = host.put(`/meta/fresh-${id}`, bytes, "audio/ogg", { token: s.accessToken });
+    const { wamid } = await metaMediaArrives(s, { type: "audio", bytes, mimeType: "audio/ogg", urls: [stale, fresh], extra: { voice: true } });
+    const message = await settled(s.key, wamid);
+    assert.equal(message.media.status, "ready", JSON.stringify(message.media));
+    assert.ok(host.calls.some((c) => c.path === `/meta/stale-${id}`), "the stale link was tried first");
+  });
+
+  test("a provider that fails twice then succeeds ends ready; one that always fails ends failed and the message stays", async () => {
+    const s = await metaSetup();
+    const flaky = await metaMediaArrives(s, { bytes: randomBytes(2048), failures: [503, 503] });
+    assert.equal((await settled(s.key, flaky.wamid)).media.status, "ready");
+
+    const brokenBytes = randomBytes(2048);
+    const broken = await metaMediaArrives(s, { bytes: brokenBytes, failures: [503, 503, 503, 503, 503, 503] });
+    const failed = await settled(s.key, broken.wamid);
+    assert.equal(failed.media.status, "failed");
+    assert.match(failed.media.error, /gave up after 3 attempts: the provider answered HTTP 503/);
+    assert.equal(failed.type, "image", "the message is still there");
+
+    // Tried again once the provider is back.
+    host.put(`/meta/${broken.mediaId}`, brokenBytes, "image/jpeg", { token: s.accessToken });
+    const retried = await call(ponte, "POST", `/v1/messages/${failed.id}/media/retry`, { key: s.key });
+    assert.equal(retried.status, 202, retried.text);
+    assert.equal(retried.json.media.status, "pending");
+    const again = await call(ponte, "POST", `/v1/messages/${failed.id}/media/retry`, { key: s.key });
+    assert.equal(again.status, 409, "only a failed attachment is retried");
+    assert.equal((await settled(s.key, broken.wamid)).media.status, "ready");
+  });
+
+  test("a sha256 mismatch fails with that reason; a file over the limit is refused with its size", async () => {
+    const s = await metaSetup();
+    const wrong = await metaMediaArrives(s, { bytes: randomBytes(1024), declared: "00".repeat(32) });
+    const mismatched = await settled(s.key, wrong.wamid);
+    assert.equal(mismatched.media.status, "failed");
+    assert.match(mismatched.media.error, /sha256 mismatch/);
+
+    const big = await metaMediaArrives(s, { type: "document", bytes: randomBytes(MAX_BYTES + 1), mimeType: "application/pdf", extra: { filename: "big.pdf" } });
+    const refused = await settled(s.key, big.wamid);
+    assert.equal(refused.media.status, "failed");
+    assert.match(refused.media.error, new RegExp(`the file is ${MAX_BYTES + 1} bytes; at most ${MAX_BYTES}`));
+  });
+});
+
+describe("serving", () => {
+  test("an HTML document from a gateway is served as an attachment with nosniff and a sandbox", async () => {
+    const tenant = await createTenant(ponte);
+    const channel = await createChannel(ponte, tenant.api_key, { provider: "evolution",
+      config: { base_url: evolution.baseUrl, instance: INSTANCE }, secrets: { api_key: API_KEY } });
+    const html = Buffer.from("<html><script>alert(document.cookie)</script></html>");
+    const url = host.put(`/s3/evil-${++files}.html`, html, "text/html");
+    const id = `3EB0HTML${files}`;
+    const data = { key: { remoteJid: "5511987650001@s.whatsapp.net", fromMe: false, id }, pushName: "Eve",
+      message: { documentMessage: { url: "https://mmg.whatsapp.net/x.enc", mimetype: "text/html", fileName: "../../fatura.html", caption: "fatura" }, mediaUrl: url },
+      messageType: "documentMessage", messageTimestamp: Math.floor(Date.now() / 1000) };
+    const res = await call(ponte, "POST", channel.path, { body: evolutionEnvelope("messages.upsert", data) });
+    assert.equal(res.status, 200, res.text);
+    const message = await settled(tenant.api_key, id);
+    assert.equal(message.media.status, "ready", JSON.stringify(message.media));
+    const served = await fetch(`${ponte.base}/media/${message.media.id}`, { headers: { authorization: `Bearer ${tenant.api_key}` } });
+    assert.equal(served.status, 200);
+    assert.match(served.headers.get("content-disposition"), /^attachment; filename="[^/"]*fatura\.html"$/);
+    assert.equal(served.headers.get("x-content-type-options"), "nosniff");
+    assert.match(served.headers.get("content-security-policy"), /sandbox/);
+  });
+
+  test("a signed link works without a credential until it expires, and not for another tenant's media", async () => {
+    const s = await metaSetup();
+    const bytes = randomBytes(1000);
+    const { wamid } = await metaMediaArrives(s, { bytes });
+    const message = await settled(s.key, wamid);
+    assert.match(message.media.url, /^\/media\/med_\w+\?exp=\d+&sig=[0-9a-f]{64}$/);
+    const signed = await fetch(`${ponte.base}${message.media.url}`);
+    assert.equal(signed.status, 200);
+    assert.deepEqual(Buffer.from(await signed.arrayBuffer()), bytes);
+    const forged = message.media.url.replace(/sig=[0-9a-f]/, (m) => (m.endsWith("0") ? "sig=1" : "sig=0"));
+    assert.equal((await fetch(`${ponte.base}${forged}`)).status, 403);
+    const other = await createTenant(ponte);
+    assert.equal((await call(ponte, "GET", `/media/${message.media.id}`, { key: other.api_key })).status, 404);
+    assert.equal((await fetch(`${ponte.base}/media/${message.media.id}`)).status, 401);
+    await new Promise((r) => setTimeout(r, (LINK_TTL_S + 1.5) * 1000));
+    assert.equal((await fetch(`${ponte.base}${message.media.url}`)).status, 403, "expired");
+  });
+});
