@@ -1,15 +1,15 @@
-//! A provider's response body into R2 without holding it whole: the body is teed, one branch
-//! through a fixed-length stream into R2 (which needs the length up front), the other through
-//! the runtime's SHA-256 digest stream. Memory stays flat whatever the file's size.
+//! A provider's response body into R2 without holding it whole: chunk by chunk through a
+//! fixed-length stream (R2 needs the length up front), hashed on the way. Memory stays flat
+//! whatever the file's size.
 
-use futures_util::future::join3;
-use ponte_core::signature::sha256;
-use worker::crypto::{DigestStream, DigestStreamAlgorithm};
+use futures_util::future::join;
+use futures_util::StreamExt;
+use ponte_core::signature::{sha256, Sha256Stream};
 use worker::js_sys::{BigInt, Uint8Array};
-use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{ReadableStream, TransformStream};
-use worker::{Bucket, HttpMetadata, ResponseBody};
+use worker::{Bucket, ByteStream, HttpMetadata, ResponseBody};
 
 use crate::copy::CopyError;
 
@@ -56,8 +56,7 @@ pub async fn into_r2(
     };
     let (size, sha256) = match (length, response.body()) {
         (Some(length), ResponseBody::Stream(body)) => {
-            let body = body.clone();
-            let sha256 = streamed(bucket, key, &body, length, metadata).await?;
+            let sha256 = streamed(bucket, key, body.clone(), length, metadata).await?;
             (length, sha256)
         }
         _ => {
@@ -88,49 +87,48 @@ pub async fn into_r2(
     })
 }
 
+/// The body, chunk by chunk, into the writable half of a fixed-length stream whose readable half
+/// R2 takes, hashing each chunk on the way. Each write waits for R2 to take the chunk before the
+/// next is read, so only a chunk or two is ever in memory.
 async fn streamed(
     bucket: &Bucket,
     key: &str,
-    body: &ReadableStream,
+    body: ReadableStream,
     length: u64,
     metadata: HttpMetadata,
 ) -> Result<[u8; 32], CopyError> {
-    let js = |what: &str| {
-        let what = what.to_string();
-        move |e: worker::wasm_bindgen::JsValue| CopyError::Transient(format!("{what}: {e:?}"))
-    };
-    let branches = body.tee();
-    let (to_r2, to_digest): (ReadableStream, ReadableStream) = (
-        branches.get(0).unchecked_into(),
-        branches.get(1).unchecked_into(),
-    );
+    let js = |what: &'static str| move |e: JsValue| CopyError::Transient(format!("{what}: {e:?}"));
     let fixed = worker::worker_sys::FixedLengthStream::new_big_int(BigInt::from(length))
         .map_err(js("sizing the upload"))?;
     let fixed: &TransformStream = fixed.unchecked_ref();
-    let digest = DigestStream::new(DigestStreamAlgorithm::Sha256);
-    let into_fixed = JsFuture::from(to_r2.pipe_to(&fixed.writable()));
-    let into_digest = JsFuture::from(to_digest.pipe_to(digest.raw().unchecked_ref()));
+    let writer = fixed
+        .writable()
+        .get_writer()
+        .map_err(js("opening the upload"))?;
     let put = bucket
         .put(key, fixed.readable())
         .http_metadata(metadata)
         .execute();
-    let (piped, hashed, stored) = join3(into_fixed, into_digest, put).await;
-    stored.map_err(|e| {
-        // A body shorter or longer than it said fails the fixed-length stream, and so the put.
-        CopyError::Transient(format!("storing into R2: {e}"))
-    })?;
-    piped.map_err(js("streaming the download"))?;
-    hashed.map_err(js("hashing the download"))?;
-    let digest: Uint8Array = digest
-        .digest()
-        .await
-        .map_err(|e| CopyError::Transient(format!("hashing the download: {e}")))?;
-    let mut sha256 = [0u8; 32];
-    if digest.length() as usize != sha256.len() {
-        return Err(CopyError::Transient("the digest is not SHA-256".into()));
-    }
-    digest.copy_to(&mut sha256);
-    Ok(sha256)
+    let pump = async {
+        let mut chunks = ByteStream::from(body);
+        let mut hash = Sha256Stream::default();
+        while let Some(chunk) = chunks.next().await {
+            let chunk =
+                chunk.map_err(|e| CopyError::Transient(format!("reading the download: {e}")))?;
+            hash.update(&chunk);
+            JsFuture::from(writer.write_with_chunk(&Uint8Array::from(chunk.as_slice())))
+                .await
+                .map_err(js("streaming into R2"))?;
+        }
+        JsFuture::from(writer.close())
+            .await
+            .map_err(js("finishing the upload"))?;
+        Ok::<_, CopyError>(hash.finish())
+    };
+    let (hashed, stored) = join(pump, put).await;
+    // A body shorter or longer than it said fails the fixed-length stream, and so the put.
+    stored.map_err(|e| CopyError::Transient(format!("storing into R2: {e}")))?;
+    hashed
 }
 
 fn too_large(size: u64, max: u64) -> CopyError {
