@@ -199,3 +199,61 @@ describe("serving", () => {
     assert.equal((await fetch(`${ponte.base}${message.media.url}`)).status, 403, "expired");
   });
 });
+
+describe("outbound media", () => {
+  const upload = (key, bytes, type, query = "") => fetch(`${ponte.base}/v1/media${query}`, {
+    method: "POST", headers: { authorization: `Bearer ${key}`, ...(type ? { "content-type": type } : {}) }, body: bytes,
+  });
+
+  test("an upload is streamed into R2 and answered with its id, size, sha256 and a signed link; bad uploads say why", async () => {
+    const tenant = await createTenant(ponte);
+    const bytes = randomBytes(200_000);
+    const res = await upload(tenant.api_key, bytes, "image/png", "?filename=catalogo.png");
+    assert.equal(res.status, 201);
+    const file = await res.json();
+    assert.match(file.id, /^med_/);
+    assert.deepEqual([file.size, file.sha256, file.content_type, file.filename], [bytes.length, sha256(bytes).toString("hex"), "image/png", "catalogo.png"]);
+    const back = await fetch(`${ponte.base}${file.url}`);
+    assert.equal(back.status, 200);
+    assert.deepEqual(Buffer.from(await back.arrayBuffer()), bytes);
+
+    assert.equal((await upload(tenant.api_key, bytes, null)).status, 422, "no content type");
+    assert.equal((await upload(tenant.api_key, Buffer.alloc(0), "image/png")).status, 400, "empty");
+    const big = await upload(tenant.api_key, randomBytes(MAX_BYTES + 1), "application/pdf");
+    assert.equal(big.status, 413);
+    assert.match((await big.json()).detail, new RegExp(`at most ${MAX_BYTES}`));
+  });
+
+  test("an upload sent by id reaches the gateway as a signed link to its bytes, and is sent once", async () => {
+    const tenant = await createTenant(ponte);
+    const channel = await createChannel(ponte, tenant.api_key, { provider: "evolution",
+      config: { base_url: evolution.baseUrl, instance: INSTANCE }, secrets: { api_key: API_KEY } });
+    const inbound = { key: { remoteJid: "5511987650002@s.whatsapp.net", fromMe: false, id: `3EB0UP${++files}` }, pushName: "Rui",
+      message: { conversation: "Manda o catálogo?" }, messageType: "conversation", messageTimestamp: Math.floor(Date.now() / 1000) };
+    await call(ponte, "POST", channel.path, { body: evolutionEnvelope("messages.upsert", inbound) });
+    const [conversation] = (await call(ponte, "GET", "/v1/conversations", { key: tenant.api_key })).json.data;
+    const bytes = randomBytes(50_000);
+    const file = await (await upload(tenant.api_key, bytes, "image/jpeg", "?filename=catalogo.jpg")).json();
+
+    const before = evolution.calls.length;
+    const sent = await call(ponte, "POST", "/v1/messages", { key: tenant.api_key,
+      body: { conversation_id: conversation.id, type: "image", image: { id: file.id, caption: "Catálogo" } } });
+    assert.equal(sent.status, 201, sent.text);
+    assert.equal(sent.json.media.id, file.id, "the upload is the message's attachment");
+    assert.equal(sent.json.media.status, "ready");
+    const [made] = evolution.calls.slice(before).filter((c) => c.path.startsWith("/message/sendMedia/"));
+    assert.equal(made.body.mediatype, "image");
+    assert.match(made.body.media, new RegExp(`^${ponte.base}/media/${file.id}\\?exp=\\d+&sig=`));
+    const fetched = await fetch(made.body.media);
+    assert.deepEqual(Buffer.from(await fetched.arrayBuffer()), bytes, "the link serves the upload to the provider");
+
+    const again = await call(ponte, "POST", "/v1/messages", { key: tenant.api_key,
+      body: { conversation_id: conversation.id, type: "image", image: { id: file.id } } });
+    assert.equal(again.status, 422);
+    assert.equal(again.json.field, "image.id");
+    const unknown = await call(ponte, "POST", "/v1/messages", { key: tenant.api_key,
+      body: { conversation_id: conversation.id, type: "document", document: { id: "med_doesnotexist" } } });
+    assert.equal(unknown.status, 422);
+    assert.match(unknown.json.detail, /no such upload/);
+  });
+});

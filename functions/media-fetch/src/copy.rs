@@ -23,7 +23,7 @@ use worker::{
     console_error, event, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Result,
 };
 
-use crate::stream::{self, Stored};
+use ponte_edge::r2_stream::{self, Incoming, Stored, StreamError};
 
 pub struct Policy {
     pub max_bytes: u64,
@@ -161,7 +161,11 @@ async fn download(
     row: &MediaRow,
 ) -> std::result::Result<Stored, CopyError> {
     let db = store::db(env).map_err(|e| CopyError::Transient(e.detail()))?;
-    let channel = channel_cache::by_id(env, &db, &row.tenant_id, &row.channel_id, now_ms())
+    let channel_id = row
+        .channel_id
+        .as_deref()
+        .ok_or_else(|| CopyError::Permanent("an upload has nothing to copy".into()))?;
+    let channel = channel_cache::by_id(env, &db, &row.tenant_id, channel_id, now_ms())
         .await
         .map_err(|e| CopyError::Transient(format!("opening the channel: {}", e.detail())))?
         .ok_or_else(|| CopyError::Permanent("the channel no longer exists".into()))?;
@@ -187,8 +191,13 @@ async fn download(
             .media_limit_bytes(content_type)
             .map_or(policy.max_bytes, |provider| provider.min(policy.max_bytes))
     };
-    let stored =
-        stream::into_r2(&bucket, &key, response, source.mime_type.as_deref(), limit).await?;
+    let incoming = Incoming::of_response(&response, source.mime_type.as_deref());
+    let stored = r2_stream::into_r2(&bucket, &key, incoming, limit)
+        .await
+        .map_err(|e| match e {
+            StreamError::TooLarge { .. } => CopyError::Permanent(e.describe()),
+            StreamError::Failed(_) => CopyError::Transient(e.describe()),
+        })?;
     // A value that is not a hash at all says nothing about the bytes, so only a real one is held
     // against them.
     let declared = source
@@ -317,8 +326,11 @@ async fn settle(
         )?,
     };
     db.batch(vec![statement]).await?;
-    if let Some(row) = media::find(&db, tenant_id, media_id).await? {
-        if let Some(message) = read::message(&db, tenant_id, &row.message_id).await? {
+    let message_id = media::find(&db, tenant_id, media_id)
+        .await?
+        .and_then(|row| row.message_id);
+    if let Some(message_id) = message_id {
+        if let Some(message) = read::message(&db, tenant_id, &message_id).await? {
             let mut events = Events::default();
             events.message_updated(&message);
             events.publish(env, tenant_id).await;

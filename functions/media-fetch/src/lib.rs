@@ -3,7 +3,6 @@
 
 mod copy;
 mod serve;
-mod stream;
 
 use ponte_edge::http::segments;
 use ponte_edge::media_links;

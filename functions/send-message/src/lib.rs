@@ -64,6 +64,7 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         }
         (Method::Post, ["v1", "messages"]) => send::create(req, env, &principal, now).await,
         (Method::Get, ["v1", "messages", id]) => conversations::message(env, &principal, id).await,
+        (Method::Post, ["v1", "media"]) => media::upload(req, env, &principal, now).await,
         (Method::Post, ["v1", "messages", id, "media", "retry"]) => {
             media::retry(env, &principal, id, now).await
         }
@@ -76,7 +77,7 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         (
             _,
             ["v1", "tokens" | "channels" | "conversations" | "contacts" | "webhook-events" | "messages"
-            | "dead-letters", ..],
+            | "dead-letters" | "media", ..],
         ) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound("no API endpoint at this path".into())),
     }

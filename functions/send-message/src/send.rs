@@ -7,14 +7,15 @@ use ponte_core::providers::{MessageRef, ResolvedRefs};
 use ponte_core::signature::sha256_hex;
 use ponte_edge::auth::Principal;
 use ponte_edge::channel_cache;
-use ponte_edge::http::{json, ApiResult};
+use ponte_edge::http::{json, public_base_url, ApiResult};
+use ponte_edge::media_links;
 use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::Events;
-use ponte_edge::store;
 use ponte_edge::store::outbound::{
     self, Claimed, IdempotencyRecord, NewOutbound, Recipient, Referenced,
 };
 use ponte_edge::store::read::{self, Message};
+use ponte_edge::store::{self, media};
 use worker::{D1Database, Env, Headers, Request};
 
 use crate::sender::{self, Attempt, Policy, SendJob};
@@ -104,13 +105,21 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
         reply_to: reply_to.as_ref().map(message_ref),
         reaction_to: reaction_to.as_ref().map(message_ref),
     };
-    let call = channel.channel.prepare_send(&to, &request.body, &refs);
+    let mut body = request.body.clone();
+    if let Some(upload) = &request.upload {
+        body.set_link(upload_link(req, env, &db, tenant_id, upload, body.type_name()).await?);
+    }
+    let call = channel.channel.prepare_send(&to, &body, &refs);
     let provider_request =
         serde_json::to_string(&call).map_err(|e| ApiError::internal(e.to_string()))?;
     let reply_to = reply_to.and_then(|r| r.provider_message_id);
     let reaction_to = reaction_to.and_then(|r| r.provider_message_id);
 
-    let content = stored_content(&request.body, reaction_to.as_deref());
+    let content = stored_content(
+        &request.body,
+        reaction_to.as_deref(),
+        request.upload.as_deref(),
+    );
     let content_json =
         serde_json::to_string(&content).map_err(|e| ApiError::internal(e.to_string()))?;
     let context = reply_to
@@ -127,6 +136,7 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
         reply_to_provider_id: reply_to.as_deref(),
         provider_request: &provider_request,
         idempotency: key.as_deref().map(|k| (k, hash.as_str())),
+        upload: request.upload.as_deref(),
         now,
         lease_ms: policy.lease_ms,
     };
@@ -281,11 +291,52 @@ fn message_ref(message: &Referenced) -> MessageRef<'_> {
 }
 
 /// What is stored: the body in the one message model, with a reaction naming the provider's id
-/// of its message, as inbound reactions do.
-fn stored_content(body: &OutboundBody, reaction_to: Option<&str>) -> Content {
+/// of its message, as inbound reactions do, and an upload named by its id (its link expires; the
+/// message's attachment carries a fresh one whenever it is read).
+fn stored_content(body: &OutboundBody, reaction_to: Option<&str>, upload: Option<&str>) -> Content {
     let mut content = body.to_content();
     if let (Content::Reaction { message_id, .. }, Some(provider_id)) = (&mut content, reaction_to) {
         *message_id = provider_id.to_string();
     }
+    if let (
+        Content::Image(media)
+        | Content::Audio(media)
+        | Content::Video(media)
+        | Content::Document(media),
+        Some(upload),
+    ) = (&mut content, upload)
+    {
+        media.url = None;
+        media.id = Some(upload.to_string());
+    }
     content
+}
+
+/// The link a provider fetches an upload by: signed, on the public origin, valid for as long as
+/// the send's retries can take. An upload is sent once.
+async fn upload_link(
+    req: &Request,
+    env: &Env,
+    db: &D1Database,
+    tenant_id: &str,
+    upload: &str,
+    kind: &str,
+) -> Result<String, ApiError> {
+    let field = format!("{kind}.id");
+    let row = media::find(db, tenant_id, upload)
+        .await?
+        .filter(|row| row.status == "ready")
+        .ok_or_else(|| ApiError::InvalidField {
+            field: field.clone(),
+            reason: "no such upload".into(),
+        })?;
+    if row.message_id.is_some() {
+        return Err(ApiError::InvalidField {
+            field,
+            reason: "this upload was already sent; upload the file again".into(),
+        });
+    }
+    let path = media_links::signed_path_for(upload, Some(media_links::PROVIDER_LINK_TTL_SECONDS))
+        .ok_or_else(|| ApiError::internal("media links are not set up"))?;
+    Ok(format!("{}{path}", public_base_url(req, env)?))
 }

@@ -89,6 +89,8 @@ pub struct SendRequest {
     pub body: OutboundBody,
     /// Our id of the message this one quotes.
     pub reply_to: Option<String>,
+    /// The upload (`med_…`) a media body sends, instead of a link.
+    pub upload: Option<String>,
 }
 
 /// A bad request, naming the field: `field` like "text.body", "to", "type", "image.link", "reply_to".
@@ -148,12 +150,13 @@ impl SendRequest {
         let object = fields
             .take(&kind)
             .ok_or_else(|| FieldError::new(&kind, format!("is required for type {kind:?}")))?;
-        let body = parse_body(&kind, object)?;
+        let (body, upload) = parse_body(&kind, object)?;
         let reply_to = fields.optional_id("reply_to")?;
         Ok(SendRequest {
             target,
             body,
             reply_to,
+            upload,
         })
     }
 }
@@ -181,7 +184,8 @@ fn parse_target(fields: &mut Fields) -> Result<SendTarget, FieldError> {
     }
 }
 
-fn parse_body(kind: &str, object: Value) -> Result<OutboundBody, FieldError> {
+fn parse_body(kind: &str, object: Value) -> Result<(OutboundBody, Option<String>), FieldError> {
+    let mut upload = None;
     let body = match kind {
         "text" => {
             let mut f = Fields::new(kind, kind, object, &["body", "preview_url"])?;
@@ -194,8 +198,9 @@ fn parse_body(kind: &str, object: Value) -> Result<OutboundBody, FieldError> {
             OutboundBody::Text { body, preview_url }
         }
         "image" | "video" => {
-            let mut f = Fields::new(kind, kind, object, &["link", "caption"])?;
-            let link = f.link()?;
+            let mut f = Fields::new(kind, kind, object, &["link", "id", "caption"])?;
+            let (link, uploaded) = f.link_or_upload()?;
+            upload = uploaded;
             let caption = f.caption()?;
             match kind {
                 "image" => OutboundBody::Image { link, caption },
@@ -203,12 +208,16 @@ fn parse_body(kind: &str, object: Value) -> Result<OutboundBody, FieldError> {
             }
         }
         "audio" => {
-            let mut f = Fields::new(kind, kind, object, &["link"])?;
-            OutboundBody::Audio { link: f.link()? }
+            let mut f = Fields::new(kind, kind, object, &["link", "id"])?;
+            let (link, uploaded) = f.link_or_upload()?;
+            upload = uploaded;
+            OutboundBody::Audio { link }
         }
         "document" => {
-            let mut f = Fields::new(kind, kind, object, &["link", "caption", "filename"])?;
-            let link = f.link()?;
+            let allowed = ["link", "id", "caption", "filename"];
+            let mut f = Fields::new(kind, kind, object, &allowed)?;
+            let (link, uploaded) = f.link_or_upload()?;
+            upload = uploaded;
             let caption = f.caption()?;
             let filename = f.optional_string("filename")?;
             if let Some(name) = &filename {
@@ -247,7 +256,7 @@ fn parse_body(kind: &str, object: Value) -> Result<OutboundBody, FieldError> {
         "template" => parse_template(object)?,
         other => return Err(FieldError::new("type", format!("unknown type {other:?}"))),
     };
-    Ok(body)
+    Ok((body, upload))
 }
 
 fn parse_template(object: Value) -> Result<OutboundBody, FieldError> {
@@ -361,6 +370,17 @@ impl OutboundBody {
                 language: language.clone(),
                 components: components.clone(),
             },
+        }
+    }
+
+    /// Points a media body at `link`: an upload's link, made once the upload is known.
+    pub fn set_link(&mut self, new_link: String) {
+        match self {
+            Self::Image { link, .. }
+            | Self::Audio { link }
+            | Self::Video { link, .. }
+            | Self::Document { link, .. } => *link = new_link,
+            _ => {}
         }
     }
 

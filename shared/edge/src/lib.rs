@@ -8,6 +8,7 @@ pub mod http;
 pub mod media_links;
 pub mod problem;
 pub mod provider_http;
+pub mod r2_stream;
 pub mod realtime;
 pub mod store;
 

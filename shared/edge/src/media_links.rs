@@ -46,11 +46,19 @@ pub fn key() -> Option<[u8; 32]> {
     SIGNER.with(|s| s.borrow().as_ref().map(|signer| signer.key))
 }
 
+/// How long a link handed to a provider stays valid: its retries can come days later.
+pub const PROVIDER_LINK_TTL_SECONDS: i64 = 7 * 24 * 3600;
+
 /// `/media/{id}?exp=…&sig=…`, valid for the configured time from now; `None` before [`install`].
 pub fn signed_path(media_id: &str) -> Option<String> {
+    signed_path_for(media_id, None)
+}
+
+/// The same, valid for `ttl_s` instead of the configured time.
+pub fn signed_path_for(media_id: &str, ttl_s: Option<i64>) -> Option<String> {
     SIGNER.with(|s| {
         s.borrow().as_ref().map(|signer| {
-            let expires_at_s = now_ms() / 1000 + signer.ttl_s;
+            let expires_at_s = now_ms() / 1000 + ttl_s.unwrap_or(signer.ttl_s);
             format!(
                 "/media/{media_id}?{}",
                 link_query(&signer.key, media_id, expires_at_s)

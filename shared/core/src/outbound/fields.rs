@@ -117,6 +117,23 @@ impl Fields {
         Ok(link)
     }
 
+    /// Where a media object comes from: an http(s) `link`, or the `id` of a file uploaded with
+    /// `POST /v1/media`. An upload's id comes back beside an empty link, filled once its link is
+    /// made ([`super::OutboundBody::set_link`]).
+    pub(super) fn link_or_upload(&mut self) -> Result<(String, Option<String>), FieldError> {
+        match (self.has("link"), self.has("id")) {
+            (true, true) => Err(self.error("id", "give either link or id, not both")),
+            (false, true) => {
+                let id = self.optional_id("id")?.unwrap_or_default();
+                if !id.starts_with("med_") {
+                    return Err(self.error("id", "must be the id of an upload, like \"med_…\""));
+                }
+                Ok((String::new(), Some(id)))
+            }
+            _ => Ok((self.link()?, None)),
+        }
+    }
+
     pub(super) fn caption(&mut self) -> Result<Option<String>, FieldError> {
         let caption = self.optional_string("caption")?;
         if let Some(c) = &caption {

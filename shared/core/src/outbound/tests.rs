@@ -378,3 +378,34 @@ fn the_window_closes_exactly_24_hours_after_the_last_inbound_message() {
     assert!(window_open(Some(last), last - 1_000));
     assert!(!window_open(Some(i64::MIN), i64::MAX));
 }
+
+#[test]
+fn media_can_come_from_an_upload_by_id_instead_of_a_link() {
+    for kind in ["image", "audio", "video", "document"] {
+        let mut request = parse_ok(to_conversation(kind, json!({"id": "med_0123abc"})));
+        assert_eq!(request.upload.as_deref(), Some("med_0123abc"), "{kind}");
+        request
+            .body
+            .set_link("https://ponte.example/media/med_0123abc?exp=1&sig=2".into());
+        let Some(crate::model::Media { url: Some(url), .. }) =
+            request.body.to_content().media().cloned()
+        else {
+            panic!("{kind}: a media body")
+        };
+        assert!(url.contains("med_0123abc"), "{kind}: {url}");
+    }
+    let linked = parse_ok(to_conversation(
+        "image",
+        json!({"link": "https://x.test/a.jpg"}),
+    ));
+    assert_eq!(linked.upload, None);
+    let both = parse(to_conversation(
+        "image",
+        json!({"link": "https://x.test/a.jpg", "id": "med_1"}),
+    ));
+    assert_eq!(both.unwrap_err().field, "image.id");
+    let not_ours = parse(to_conversation("document", json!({"id": "wamid.X"})));
+    assert_eq!(not_ours.unwrap_err().field, "document.id");
+    let neither = parse(to_conversation("video", json!({"caption": "x"})));
+    assert_eq!(neither.unwrap_err().field, "video.link");
+}

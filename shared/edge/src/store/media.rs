@@ -46,8 +46,9 @@ pub struct MediaJob {
 pub struct MediaRow {
     pub id: String,
     pub tenant_id: String,
-    pub channel_id: String,
-    pub message_id: String,
+    /// `None` for an upload not sent yet.
+    pub channel_id: Option<String>,
+    pub message_id: Option<String>,
     pub source: String,
     pub status: String,
     pub attempts: i64,
@@ -110,6 +111,54 @@ pub async fn find(
         .bind(&[text(id), text(tenant_id)])?
         .first(None)
         .await?)
+}
+
+/// A file a client uploaded to send, in R2 already.
+pub async fn insert_upload(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+    copied: &Copied<'_>,
+    now: i64,
+) -> Result<(), ApiError> {
+    db.prepare(
+        "INSERT INTO media (id, tenant_id, source, status, r2_key, content_type, size, sha256, \
+         filename, created_at, updated_at) VALUES (?1, ?2, '{}', 'ready', ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+    )
+    .bind(&[
+        text(id),
+        text(tenant_id),
+        text(copied.r2_key),
+        text(copied.content_type),
+        int(copied.size as i64),
+        text(copied.sha256),
+        opt_text(copied.filename),
+        int(now),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// An upload becomes the attachment of the message that sends it; an upload is sent once.
+pub fn attach_statement(
+    db: &D1Database,
+    tenant_id: &str,
+    media_id: &str,
+    message_id: &str,
+    channel_id: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "UPDATE media SET message_id = ?3, channel_id = ?4 WHERE id = ?1 AND tenant_id = ?2 \
+             AND message_id IS NULL AND status = 'ready'",
+        )
+        .bind(&[
+            text(media_id),
+            text(tenant_id),
+            text(message_id),
+            text(channel_id),
+        ])?)
 }
 
 /// The tenant an attachment belongs to: a signed link names only the attachment.

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use worker::D1Database;
 
 use super::inbound::{contact_statement, ArrivalKeys, Target};
+use super::media;
 use super::read::{
     conversation_statement, conversations_of, message_statement, messages_of, Conversation, Message,
 };
@@ -161,6 +162,8 @@ pub struct NewOutbound<'a> {
     pub now: i64,
     /// How long the inserting request holds the message for its first attempt.
     pub lease_ms: i64,
+    /// An upload the message sends, which becomes its attachment.
+    pub upload: Option<&'a str>,
 }
 
 const INSERT_IDEMPOTENCY_KEY: &str =
@@ -210,6 +213,15 @@ pub async fn insert_queued(
         opt_text(m.idempotency.map(|(key, _)| key)),
         int(m.now + m.lease_ms),
     ])?);
+    if let Some(upload) = m.upload {
+        statements.push(media::attach_statement(
+            db,
+            m.tenant_id,
+            upload,
+            &id,
+            &m.recipient.channel_id,
+        )?);
+    }
     statements.push(message_statement(db, m.tenant_id, &id)?);
     statements.push(conversation_statement(
         db,
