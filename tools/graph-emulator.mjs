@@ -22,6 +22,7 @@ export async function startGraph({ port = 0 } = {}) {
   const scripts = new Map(); // recipient → [response, …] answered before the default success
   const waIds = new Map(); // recipient → the wa_id Meta reports for it
   const mediaFiles = new Map(); // media id → { urls, mimeType, sha256, size, token }
+  const uploads = new Map(); // media id → what the business uploaded: { bytes, type, fileType, filename }
   const log = callLog("emulator");
   const { calls } = log;
   let counter = 0;
@@ -73,6 +74,29 @@ export async function startGraph({ port = 0 } = {}) {
     };
   }
 
+  /**
+   * `POST /{phone_number_id}/media`: Meta's upload API, a multipart form of messaging_product,
+   * type and file. The file is kept under the media id the answer gives.
+   */
+  async function mediaUpload(req, phoneNumberId, bytes) {
+    const expected = tokens.get(phoneNumberId);
+    if (!expected) return metaError(400, 100, `Unsupported post request. Object with ID '${phoneNumberId}' does not exist`);
+    if (req.headers.authorization !== `Bearer ${expected}`) return metaError(401, 190, "Invalid OAuth access token");
+    let form;
+    try {
+      form = await new Request("http://graph/upload", { method: "POST", headers: { "content-type": req.headers["content-type"] ?? "" }, body: bytes }).formData();
+    } catch {
+      return metaError(400, 100, "(#100) The parameter file is required.");
+    }
+    const file = form.get("file");
+    if (form.get("messaging_product") !== "whatsapp") return metaError(400, 100, "(#100) The parameter messaging_product is required.");
+    if (!file || typeof file === "string") return metaError(400, 100, "(#100) The parameter file is required.");
+    if (!form.get("type")) return metaError(400, 100, "(#100) The parameter type is required.");
+    const id = String(4_000_000_000 + uploads.size);
+    uploads.set(id, { bytes: Buffer.from(await file.arrayBuffer()), type: form.get("type"), fileType: file.type, filename: file.name, phoneNumberId });
+    return { status: 200, body: { id } };
+  }
+
   /** `GET /{media_id}`: where the bytes are now, for the media's own token only. */
   function mediaLookup(req, mediaId) {
     const entry = mediaFiles.get(mediaId);
@@ -106,10 +130,13 @@ export async function startGraph({ port = 0 } = {}) {
   }
 
   const server = createServer((req, res) => {
-    let raw = "";
-    req.on("data", (d) => (raw += d));
-    req.on("end", () => {
-      const { status, body, headers = {}, delayMs = 0 } = answer(req, raw);
+    const chunks = [];
+    req.on("data", (d) => chunks.push(d));
+    req.on("end", async () => {
+      const bytes = Buffer.concat(chunks);
+      const raw = bytes.toString();
+      const upload = req.method === "POST" && req.url.match(new RegExp(`^/${GRAPH_VERSION}/([^/?]+)/media$`));
+      const { status, body, headers = {}, delayMs = 0 } = upload ? await mediaUpload(req, upload[1], bytes) : answer(req, raw);
       let parsed = null;
       try {
         parsed = JSON.parse(raw);
@@ -130,6 +157,8 @@ export async function startGraph({ port = 0 } = {}) {
   return {
     baseUrl: `http://127.0.0.1:${bound}/${GRAPH_VERSION}`,
     calls,
+    /** Files uploaded through `POST /{phone_number_id}/media`, by the id Meta answered. */
+    uploads,
     /** Accept `token` for this phone number id. */
     register(phoneNumberId, token) {
       tokens.set(phoneNumberId, token);

@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { descendants, listeningPorts } from "../bench/lib/procs.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -62,10 +63,37 @@ export async function startWrangler({ configs, migrate, env = {}, ready, name = 
     execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, "-c", migrate],
       { cwd: ROOT, env: fullEnv, stdio: "pipe" });
   }
+  // A free port can be taken by another wrangler starting at the same moment (tests run files in
+  // parallel): the answer must come from this wrangler's own processes, else it starts again.
+  for (let attempt = 1; ; attempt++) {
+    const started = await spawnOnFreePort(configs, persist, fullEnv);
+    const { child, base, port } = started;
+    const stop = () => {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {}
+      rmSync(dir, { recursive: true, force: true });
+    };
+    const outcome = await untilReady(started, ready);
+    if (outcome === "ready") {
+      return { base, port, inspectorPort: started.inspectorPort, persist, pid: child.pid,
+        startMs: performance.now() - started.at, stop, logs: () => started.logs };
+    }
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+    if (outcome !== "port taken" || attempt === 3) {
+      stop();
+      throw new Error(`wrangler ${outcome}:\n${started.logs}`);
+    }
+  }
+}
+
+async function spawnOnFreePort(configs, persist, fullEnv) {
   const port = await freePort();
   // Chosen here too: wranglers starting together otherwise race for the same inspector port.
   const inspectorPort = await freePort();
-  const started = performance.now();
+  const at = performance.now();
   const child = spawn(
     "wrangler",
     ["dev", ...configs.flatMap((c) => ["-c", c]), "--ip", "127.0.0.1", "--port", String(port),
@@ -73,27 +101,30 @@ export async function startWrangler({ configs, migrate, env = {}, ready, name = 
      "--show-interactive-dev-session=false", "--log-level", "warn"],
     { cwd: ROOT, env: fullEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
-  let logs = "";
-  child.stdout.on("data", (d) => (logs += d));
-  child.stderr.on("data", (d) => (logs += d));
-  const base = `http://127.0.0.1:${port}`;
-  const stop = () => {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {}
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const started = { child, port, inspectorPort, at, base: `http://127.0.0.1:${port}`, logs: "" };
+  child.stdout.on("data", (d) => (started.logs += d));
+  child.stderr.on("data", (d) => (started.logs += d));
+  return started;
+}
+
+/** "ready", "port taken" (another process answers on it), "exited early" or "did not start in time". */
+async function untilReady({ child, port, base }, ready) {
   const deadline = Date.now() + 180_000;
+  let foreignSince = null;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler exited early:\n${logs}`);
+    if (child.exitCode !== null) return "exited early";
+    const ours = descendants(child.pid).some((pid) => listeningPorts(pid).includes(port));
+    let answers = false;
     try {
-      if (await ready(base)) break;
+      answers = await ready(base);
     } catch {}
-    if (Date.now() > deadline) {
-      stop();
-      throw new Error(`wrangler did not start in time:\n${logs}`);
+    if (answers && ours) return "ready";
+    if (answers && !ours) {
+      foreignSince ??= Date.now();
+      if (Date.now() - foreignSince > 5_000) return "port taken";
     }
+    if (Date.now() > deadline) return "did not start in time";
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { base, port, inspectorPort, persist, pid: child.pid, startMs: performance.now() - started, stop, logs: () => logs };
 }
+

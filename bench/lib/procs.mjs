@@ -13,7 +13,8 @@ function parentOf(pid) {
   }
 }
 
-function descendants(root) {
+/** `root` and every process under it. */
+export function descendants(root) {
   const all = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
   const out = [root];
   for (let i = 0; i < out.length; i++) out.push(...all.filter((pid) => parentOf(pid) === out[i]));

@@ -257,3 +257,25 @@ describe("outbound media", () => {
     assert.match(unknown.json.detail, /no such upload/);
   });
 });
+
+describe("outbound media through Meta's upload API", () => {
+  test("an upload sent by id to a Meta channel goes through POST /{phone_number_id}/media, then is sent by Meta's id", async () => {
+    const s = await metaSetup();
+    const res = await postWebhook(ponte, s.channel, envelope({ contacts: [{ profile: { name: "Ana" }, wa_id: "5511987650003" }],
+      messages: [{ from: "5511987650003", id: `wamid.UPLOAD${++files}`, timestamp: seconds(), type: "text", text: { body: "Manda a nota?" } }] }, s.phoneNumberId));
+    assert.equal(res.status, 200, res.text);
+    const [conversation] = (await call(ponte, "GET", "/v1/conversations", { key: s.key })).json.data;
+    const bytes = randomBytes(30_000);
+    const file = await (await fetch(`${ponte.base}/v1/media?filename=nota-4521.pdf`, {
+      method: "POST", headers: { authorization: `Bearer ${s.key}`, "content-type": "application/pdf" }, body: bytes })).json();
+    const sent = await call(ponte, "POST", "/v1/messages", { key: s.key,
+      body: { conversation_id: conversation.id, type: "document", document: { id: file.id, caption: "Sua nota" } } });
+    assert.equal(sent.status, 201, sent.text);
+    const [metaId, uploaded] = [...graph.uploads].find(([, u]) => u.phoneNumberId === s.phoneNumberId);
+    assert.deepEqual(uploaded.bytes, bytes, "the upload API got the file's bytes");
+    assert.deepEqual([uploaded.type, uploaded.fileType, uploaded.filename], ["application/pdf", "application/pdf", "nota-4521.pdf"]);
+    const [message] = graph.calls.filter((c) => c.path === `/v23.0/${s.phoneNumberId}/messages` && c.body?.type === "document");
+    assert.deepEqual(message.body.document, { id: metaId, caption: "Sua nota" }, "sent by Meta's id, not a link");
+    assert.equal(sent.json.media.id, file.id);
+  });
+});

@@ -11,7 +11,16 @@ use ponte_edge::r2_stream::{self, Incoming, StreamError};
 use ponte_edge::realtime::Events;
 use ponte_edge::store::media::{self, MediaJob};
 use ponte_edge::store::{self, read};
-use worker::{Env, Request};
+use std::time::Duration;
+
+use ponte_core::providers::{Answer, SendOutcome};
+use ponte_edge::http::public_base_url;
+use ponte_edge::media_links::PROVIDER_LINK_TTL_SECONDS;
+use ponte_edge::provider_http;
+use ponte_edge::store::channels::OpenedChannel;
+use worker::{D1Database, Env, Request};
+
+use crate::sender::refusal_detail;
 
 const MAX_FILENAME_CHARS: usize = 255;
 const DEFAULT_MAX_BYTES: u64 = 100 * 1024 * 1024;
@@ -90,6 +99,93 @@ pub async fn upload(req: &Request, env: &Env, principal: &Principal, now: i64) -
             "url": media_links::signed_path(&id),
         }),
     )
+}
+
+/// How a send hands an upload to its provider.
+pub enum Handover {
+    /// The provider's own id for it, from its upload API.
+    ProviderId(String),
+    /// A signed link to it on the public origin, valid for as long as the send's retries take.
+    Link(String),
+}
+
+/// Checks that `upload` is a ready upload not sent yet (an upload is sent once), then hands it
+/// over the provider's way.
+pub async fn hand_over(
+    req: &Request,
+    env: &Env,
+    db: &D1Database,
+    channel: &OpenedChannel,
+    upload: &str,
+    kind: &str,
+    timeout: Duration,
+) -> Result<Handover, ApiError> {
+    let field = format!("{kind}.id");
+    let tenant_id = &channel.record.tenant_id;
+    let row = media::find(db, tenant_id, upload)
+        .await?
+        .filter(|row| row.status == "ready")
+        .ok_or_else(|| ApiError::InvalidField {
+            field: field.clone(),
+            reason: "no such upload".into(),
+        })?;
+    if row.message_id.is_some() {
+        return Err(ApiError::InvalidField {
+            field,
+            reason: "this upload was already sent; upload the file again".into(),
+        });
+    }
+    let content_type = row
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let Some(plan) = channel.channel.media_upload(&content_type) else {
+        let path = media_links::signed_path_for(upload, Some(PROVIDER_LINK_TTL_SECONDS))
+            .ok_or_else(|| ApiError::internal("media links are not set up"))?;
+        return Ok(Handover::Link(format!(
+            "{}{path}",
+            public_base_url(req, env)?
+        )));
+    };
+    let key = row
+        .r2_key
+        .as_deref()
+        .ok_or_else(|| ApiError::internal(format!("upload {upload} has no object")))?;
+    let bucket = env
+        .bucket(BLOBS)
+        .map_err(|e| ApiError::internal(format!("binding {BLOBS}: {e}")))?;
+    let object = bucket
+        .get(key)
+        .execute()
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("upload {upload} is not in R2")))?;
+    let file = object
+        .body()
+        .ok_or_else(|| ApiError::internal(format!("upload {upload} has no body")))?
+        .bytes()
+        .await?;
+    let filename = row.filename.as_deref().unwrap_or(upload);
+    let answer = provider_http::upload(&plan, &file, &content_type, filename, timeout)
+        .await
+        .map_err(|e| ApiError::ProviderUnavailable(e.describe()))?;
+    channel
+        .channel
+        .parse_media_upload(&Answer {
+            status: answer.status,
+            retry_after: answer.retry_after.as_deref(),
+            body: &answer.body,
+        })
+        .map(Handover::ProviderId)
+        .map_err(|outcome| match outcome {
+            SendOutcome::Permanent { code, title } => ApiError::ProviderRejected {
+                detail: refusal_detail(code, &format!("the upload was refused: {title}")),
+                resource: None,
+            },
+            SendOutcome::Transient { title, .. } => ApiError::ProviderUnavailable(title),
+            SendOutcome::Accepted { .. } | SendOutcome::AcceptedUntracked => {
+                ApiError::ProviderUnavailable("the provider did not take the upload".into())
+            }
+        })
 }
 
 pub async fn retry(env: &Env, principal: &Principal, message_id: &str, now: i64) -> ApiResult {

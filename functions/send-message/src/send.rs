@@ -7,17 +7,17 @@ use ponte_core::providers::{MessageRef, ResolvedRefs};
 use ponte_core::signature::sha256_hex;
 use ponte_edge::auth::Principal;
 use ponte_edge::channel_cache;
-use ponte_edge::http::{json, public_base_url, ApiResult};
-use ponte_edge::media_links;
+use ponte_edge::http::{json, ApiResult};
 use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::Events;
+use ponte_edge::store;
 use ponte_edge::store::outbound::{
     self, Claimed, IdempotencyRecord, NewOutbound, Recipient, Referenced,
 };
 use ponte_edge::store::read::{self, Message};
-use ponte_edge::store::{self, media};
 use worker::{D1Database, Env, Headers, Request};
 
+use crate::media::{self, Handover};
 use crate::sender::{self, Attempt, Policy, SendJob};
 
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -101,14 +101,20 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
             ),
         })?;
     // Built once and stored: every attempt sends exactly this call.
+    let mut body = request.body.clone();
+    let mut provider_media_id = None;
+    if let Some(upload) = &request.upload {
+        let kind = body.type_name();
+        match media::hand_over(req, env, &db, &channel, upload, kind, policy.timeout).await? {
+            Handover::ProviderId(id) => provider_media_id = Some(id),
+            Handover::Link(link) => body.set_link(link),
+        }
+    }
     let refs = ResolvedRefs {
         reply_to: reply_to.as_ref().map(message_ref),
         reaction_to: reaction_to.as_ref().map(message_ref),
+        media_id: provider_media_id.as_deref(),
     };
-    let mut body = request.body.clone();
-    if let Some(upload) = &request.upload {
-        body.set_link(upload_link(req, env, &db, tenant_id, upload, body.type_name()).await?);
-    }
     let call = channel.channel.prepare_send(&to, &body, &refs);
     let provider_request =
         serde_json::to_string(&call).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -310,33 +316,4 @@ fn stored_content(body: &OutboundBody, reaction_to: Option<&str>, upload: Option
         media.id = Some(upload.to_string());
     }
     content
-}
-
-/// The link a provider fetches an upload by: signed, on the public origin, valid for as long as
-/// the send's retries can take. An upload is sent once.
-async fn upload_link(
-    req: &Request,
-    env: &Env,
-    db: &D1Database,
-    tenant_id: &str,
-    upload: &str,
-    kind: &str,
-) -> Result<String, ApiError> {
-    let field = format!("{kind}.id");
-    let row = media::find(db, tenant_id, upload)
-        .await?
-        .filter(|row| row.status == "ready")
-        .ok_or_else(|| ApiError::InvalidField {
-            field: field.clone(),
-            reason: "no such upload".into(),
-        })?;
-    if row.message_id.is_some() {
-        return Err(ApiError::InvalidField {
-            field,
-            reason: "this upload was already sent; upload the file again".into(),
-        });
-    }
-    let path = media_links::signed_path_for(upload, Some(media_links::PROVIDER_LINK_TTL_SECONDS))
-        .ok_or_else(|| ApiError::internal("media links are not set up"))?;
-    Ok(format!("{}{path}", public_base_url(req, env)?))
 }

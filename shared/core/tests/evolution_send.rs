@@ -148,6 +148,7 @@ fn replies_quote_the_message_with_its_text() {
             Some("Quero saber do pedido"),
         )),
         reaction_to: None,
+        media_id: None,
     };
     let call = call_for(ponte("text", json!({"body": "Saiu hoje"})), TO, &refs);
     assert_eq!(
@@ -158,6 +159,7 @@ fn replies_quote_the_message_with_its_text() {
     let refs = ResolvedRefs {
         reply_to: Some(message("BAE594145F4C59B4", true, None)),
         reaction_to: None,
+        media_id: None,
     };
     let call = call_for(
         ponte("image", json!({"link": LINK})),
@@ -175,6 +177,7 @@ fn reactions_address_the_message_by_chat_sender_and_id() {
     let refs = |outbound| ResolvedRefs {
         reply_to: None,
         reaction_to: Some(message("BAE594145F4C59B4", outbound, None)),
+        media_id: None,
     };
     let reaction = |emoji: &str| {
         ponte(
@@ -264,6 +267,7 @@ fn no_prepared_call_carries_the_key() {
     let refs = ResolvedRefs {
         reply_to: Some(message("A1", false, Some("oi"))),
         reaction_to: Some(message("A2", true, None)),
+        media_id: None,
     };
     let bodies = [
         ponte("text", json!({"body": "oi"})),

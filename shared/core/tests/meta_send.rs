@@ -135,6 +135,7 @@ fn a_reply_carries_the_quoted_wamid_as_context() {
     let refs = ResolvedRefs {
         reply_to: Some(inbound("wamid.QUOTED")),
         reaction_to: None,
+        media_id: None,
     };
     let mut expected = envelope("text", json!({"preview_url": false, "body": "yes"}));
     expected["context"] = json!({"message_id": "wamid.QUOTED"});
@@ -149,6 +150,7 @@ fn reactions_name_the_resolved_wamid_and_an_empty_emoji_removes_one() {
     let refs = ResolvedRefs {
         reply_to: None,
         reaction_to: Some(inbound("wamid.TARGET")),
+        media_id: None,
     };
     for emoji in ["👍", ""] {
         let input = ponte(
@@ -389,4 +391,66 @@ fn mark_read_succeeds_only_when_meta_confirms() {
             retry_after_s: Some(5),
         })
     );
+}
+
+#[test]
+fn media_uploaded_through_metas_api_is_sent_by_its_id_and_never_by_a_link() {
+    let refs = ResolvedRefs {
+        media_id: Some("4000000001"),
+        ..ResolvedRefs::default()
+    };
+    let input = ponte(
+        "document",
+        json!({"link": "https://ponte.example/media/med_1?exp=1&sig=2", "caption": "Nota", "filename": "nota.pdf"}),
+    );
+    assert_eq!(
+        meta_body_for(input, &refs),
+        envelope(
+            "document",
+            json!({"id": "4000000001", "caption": "Nota", "filename": "nota.pdf"})
+        )
+    );
+}
+
+#[test]
+fn the_upload_api_is_a_multipart_post_and_its_answer_names_the_media() {
+    use ponte_core::providers::meta::{parse_upload_response, upload_request};
+    let upload = upload_request(&config(), TOKEN, "application/pdf");
+    assert_eq!(
+        upload.url,
+        "https://graph.facebook.com/v23.0/110200340056789/media"
+    );
+    assert_eq!(
+        upload.headers,
+        vec![("Authorization", format!("Bearer {TOKEN}"))]
+    );
+    assert_eq!(
+        upload.fields,
+        vec![
+            ("messaging_product", "whatsapp".to_string()),
+            ("type", "application/pdf".to_string())
+        ]
+    );
+    assert_eq!(upload.file_field, "file");
+    assert!(!format!("{upload:?}").contains(TOKEN));
+    assert_eq!(
+        parse_upload_response(200, None, br#"{"id":"4000000001"}"#),
+        Ok("4000000001".to_string())
+    );
+    assert!(matches!(
+        parse_upload_response(200, None, b"{}"),
+        Err(SendOutcome::Permanent { .. })
+    ));
+    assert!(matches!(
+        parse_upload_response(503, None, b""),
+        Err(SendOutcome::Transient { .. })
+    ));
+    let too_big = br#"{"error":{"message":"(#131053) Media upload error","code":131053}}"#;
+    assert!(matches!(
+        parse_upload_response(400, None, too_big),
+        Err(SendOutcome::Permanent {
+            code: Some(131053),
+            ..
+        })
+    ));
 }

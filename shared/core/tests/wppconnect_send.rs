@@ -155,6 +155,7 @@ fn replies_quote_the_serialized_id_where_the_route_takes_one() {
     let refs = ResolvedRefs {
         reply_to: Some(message_ref(QUOTED)),
         reaction_to: None,
+        media_id: None,
     };
     let (_, text) = call(TO, ponte("text", json!({"body": "Sim"})), &refs);
     assert_eq!(text["options"], json!({"quotedMsg": QUOTED}));
@@ -186,6 +187,7 @@ fn reactions_name_the_reacted_message_and_an_empty_emoji_removes_it() {
     let refs = ResolvedRefs {
         reply_to: None,
         reaction_to: Some(message_ref(QUOTED)),
+        media_id: None,
     };
     let react = |emoji: &str| {
         let request = ponte(

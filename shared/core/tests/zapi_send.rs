@@ -192,6 +192,7 @@ fn a_reply_quotes_the_resolved_message_id_in_every_type_that_takes_one() {
     let refs = ResolvedRefs {
         reply_to: Some(message("3EB0QUOTED0000000001", false)),
         reaction_to: None,
+        media_id: None,
     };
     let text = channel().prepare_send(
         TO,
@@ -240,6 +241,7 @@ fn reactions_name_the_reacted_message_and_an_empty_emoji_removes_one() {
     let refs = ResolvedRefs {
         reply_to: None,
         reaction_to: Some(message("3EB0REACTED000000001", true)),
+        media_id: None,
     };
     let react = |emoji: &str| {
         send(
@@ -632,6 +634,7 @@ fn secrets_never_show_in_debug_output_or_in_a_prepared_call() {
     let refs = ResolvedRefs {
         reply_to: Some(message("3EB0Q", false)),
         reaction_to: Some(message("3EB0R", true)),
+        media_id: None,
     };
     let bodies = [
         OutboundBody::Text {

@@ -4,7 +4,10 @@ use std::pin::pin;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use ponte_core::providers::HttpRequest;
+use ponte_core::providers::{HttpRequest, MediaUpload};
+use worker::js_sys;
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::web_sys;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 /// What the provider answered, raw: classifying it is the adapter's business.
@@ -71,6 +74,73 @@ pub async fn open(request: &HttpRequest, timeout: Duration) -> Result<worker::Re
             Err(NoAnswer::TimedOut)
         }
     }
+}
+
+/// A file to the provider's upload API: a multipart form of its text fields and the file. The
+/// file is in memory here: a form's body needs the whole part (the providers' own limits keep it
+/// within a Worker's).
+pub async fn upload(
+    upload: &MediaUpload,
+    file: &[u8],
+    content_type: &str,
+    filename: &str,
+    timeout: Duration,
+) -> Result<ProviderAnswer, NoAnswer> {
+    let built = build_upload(upload, file, content_type, filename)
+        .map_err(|e| NoAnswer::Network(format!("{e:?}")))?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let call = pin!(async {
+        let mut response = Fetch::Request(built).send_with_signal(&signal).await?;
+        let status = response.status_code();
+        let retry_after = response.headers().get("retry-after").ok().flatten();
+        let body = response.bytes().await?;
+        Ok::<_, worker::Error>(ProviderAnswer {
+            status,
+            retry_after,
+            body,
+        })
+    });
+    let deadline = pin!(Delay::from(timeout));
+    match select(call, deadline).await {
+        Either::Left((answer, _)) => answer.map_err(|e| NoAnswer::Network(e.to_string())),
+        Either::Right(_) => {
+            controller.abort();
+            Err(NoAnswer::TimedOut)
+        }
+    }
+}
+
+fn build_upload(
+    upload: &MediaUpload,
+    file: &[u8],
+    content_type: &str,
+    filename: &str,
+) -> Result<Request, JsValue> {
+    let form = web_sys::FormData::new()?;
+    for (name, value) in &upload.fields {
+        form.append_with_str(name, value)?;
+    }
+    // `new Blob([bytes], {type})`: the part carries the file's own type.
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"type".into(), &content_type.into())?;
+    let constructor: js_sys::Function =
+        js_sys::Reflect::get(&js_sys::global(), &"Blob".into())?.dyn_into()?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(file));
+    let blob = js_sys::Reflect::construct(&constructor, &js_sys::Array::of2(&parts, &options))?;
+    form.append_with_blob_and_filename(upload.file_field, blob.unchecked_ref(), filename)?;
+    // No content-type header: the form sets its own, with the boundary.
+    let headers = Headers::new();
+    for (name, value) in &upload.headers {
+        headers
+            .set(name, value)
+            .map_err(|e| JsValue::from_str(&e.to_string()))?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(form.into()));
+    Request::new_with_init(&upload.url, &init).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 fn build(request: &HttpRequest) -> worker::Result<Request> {

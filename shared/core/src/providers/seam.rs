@@ -199,6 +199,9 @@ pub struct ResolvedRefs<'a> {
     pub reply_to: Option<MessageRef<'a>>,
     /// The message being reacted to (from the reaction's `message_id`).
     pub reaction_to: Option<MessageRef<'a>>,
+    /// The provider's own id for the file a media body sends, from its upload API
+    /// ([`Channel::media_upload`]); the body's link is then not used.
+    pub media_id: Option<&'a str>,
 }
 
 /// One stored message as a provider knows it.
@@ -281,6 +284,27 @@ impl std::fmt::Debug for MediaFetch {
     }
 }
 
+/// A provider's own upload API for a file the business sends, as plain data: a multipart `POST`
+/// of the text `fields` and the file's bytes under `file_field`. The edge adds the bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MediaUpload {
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub fields: Vec<(&'static str, String)>,
+    pub file_field: &'static str,
+}
+
+/// Leaves the headers out: they carry the provider's token.
+impl std::fmt::Debug for MediaUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaUpload")
+            .field("url", &self.url)
+            .field("fields", &self.fields)
+            .field("file_field", &self.file_field)
+            .finish()
+    }
+}
+
 /// An opened channel: config parsed, secrets in hand.
 pub trait Channel {
     fn provider(&self) -> &'static dyn Provider;
@@ -351,6 +375,17 @@ pub trait Channel {
     /// The largest attachment of this content type the provider documents, in bytes.
     fn media_limit_bytes(&self, _content_type: &str) -> Option<u64> {
         None
+    }
+
+    /// How to hand a file of `content_type` to the provider's own upload API, when it has one;
+    /// without one, a file is sent by a signed link to it.
+    fn media_upload(&self, _content_type: &str) -> Option<MediaUpload> {
+        None
+    }
+
+    /// The provider's id for the uploaded file, or why it refused it.
+    fn parse_media_upload(&self, answer: &Answer) -> Result<String, SendOutcome> {
+        Err(classify_http(answer, "the provider refused the upload"))
     }
 
     /// The call that asks a gateway for a new session or QR code.

@@ -4,7 +4,8 @@ use serde_json::Value;
 
 use super::{
     mark_read_request, media_request, messages_request, parse_mark_read_response,
-    parse_send_response, parse_webhook, send_request, verify_handshake, MetaConfig, MetaSecrets,
+    parse_send_response, parse_upload_response, parse_webhook, send_request, upload_request,
+    verify_handshake, MetaConfig, MetaSecrets,
 };
 use crate::identity::stored_identity;
 use crate::media::whatsapp_media_limit;
@@ -12,8 +13,8 @@ use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
 use crate::providers::seam::parse_part;
 use crate::providers::{
-    Answer, Capabilities, Channel, HttpRequest, Malformed, MediaFetch, MessageRef, PreparedCall,
-    Provider, Reply, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+    Answer, Capabilities, Channel, HttpRequest, Malformed, MediaFetch, MediaUpload, MessageRef,
+    PreparedCall, Provider, Reply, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
 };
 use crate::signature::verify_meta;
 
@@ -154,6 +155,18 @@ impl Channel for MetaChannel {
 
     fn media_limit_bytes(&self, content_type: &str) -> Option<u64> {
         whatsapp_media_limit(content_type)
+    }
+
+    fn media_upload(&self, content_type: &str) -> Option<MediaUpload> {
+        Some(upload_request(
+            &self.config,
+            &self.secrets.access_token,
+            content_type,
+        ))
+    }
+
+    fn parse_media_upload(&self, answer: &Answer) -> Result<String, SendOutcome> {
+        parse_upload_response(answer.status, answer.retry_after, answer.body)
     }
 }
 

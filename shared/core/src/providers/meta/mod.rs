@@ -18,5 +18,5 @@ pub use media::{media_request, MEDIA_URL_FIELD};
 pub use normalize::{parse_webhook, ParseError};
 pub use send::{
     mark_read_request, messages_request, parse_mark_read_response, parse_send_response,
-    send_request,
+    parse_upload_response, send_request, upload_request,
 };

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::MetaConfig;
 use crate::outbound::OutboundBody;
 use crate::providers::seam::truncate;
-use crate::providers::{HttpRequest, ResolvedRefs, SendOutcome};
+use crate::providers::{HttpRequest, MediaUpload, ResolvedRefs, SendOutcome};
 
 /// Meta error codes worth retrying whatever the HTTP status: temporary unavailability (1, 2,
 /// 131016) and rate or throughput limits (4, 17, 32, 613, 80007, 130429, 131056). Every other
@@ -39,20 +39,25 @@ pub fn send_request(
             },
         },
         OutboundBody::Image { link, caption } => Payload::Image {
-            image: MediaObject::new(link, caption.as_deref(), None),
+            image: MediaObject::new(link, refs.media_id, caption.as_deref(), None),
         },
         OutboundBody::Audio { link } => Payload::Audio {
-            audio: MediaObject::new(link, None, None),
+            audio: MediaObject::new(link, refs.media_id, None, None),
         },
         OutboundBody::Video { link, caption } => Payload::Video {
-            video: MediaObject::new(link, caption.as_deref(), None),
+            video: MediaObject::new(link, refs.media_id, caption.as_deref(), None),
         },
         OutboundBody::Document {
             link,
             caption,
             filename,
         } => Payload::Document {
-            document: MediaObject::new(link, caption.as_deref(), filename.as_deref()),
+            document: MediaObject::new(
+                link,
+                refs.media_id,
+                caption.as_deref(),
+                filename.as_deref(),
+            ),
         },
         OutboundBody::Location {
             latitude,
@@ -147,6 +152,51 @@ pub fn parse_send_response(
         }
     }
     classify_failure(http_status, retry_after, json)
+}
+
+/// `POST {graph}/{phone_number_id}/media`: Meta's upload API, a multipart form of
+/// `messaging_product`, the file's `type` and the `file` itself. Its answer's `id` is what a send
+/// names the media by.
+pub fn upload_request(config: &MetaConfig, access_token: &str, content_type: &str) -> MediaUpload {
+    MediaUpload {
+        url: format!(
+            "{}/{}/media",
+            config.graph_base_url(),
+            config.phone_number_id
+        ),
+        headers: vec![("Authorization", format!("Bearer {access_token}"))],
+        fields: vec![
+            ("messaging_product", "whatsapp".to_string()),
+            ("type", content_type.to_string()),
+        ],
+        file_field: "file",
+    }
+}
+
+/// Meta's id for an uploaded file, or the same classification as a send.
+pub fn parse_upload_response(
+    http_status: u16,
+    retry_after: Option<&str>,
+    body: &[u8],
+) -> Result<String, SendOutcome> {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let json = json.as_ref();
+    if is_success(http_status) {
+        let id = json
+            .and_then(|j| j.get("id"))
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty());
+        if let Some(id) = id {
+            return Ok(id.to_string());
+        }
+        if error_object(json).is_none() {
+            return Err(SendOutcome::Permanent {
+                code: None,
+                title: "Meta answered the upload without a media id".into(),
+            });
+        }
+    }
+    Err(classify_failure(http_status, retry_after, json))
 }
 
 /// For the mark-read call: Ok(()) on {"success":true}, else the same classification as a send.
@@ -294,8 +344,12 @@ struct TextObject<'a> {
 }
 
 #[derive(Serialize)]
+/// Media by Meta's own id (uploaded with [`upload_request`]) or by a public link.
 struct MediaObject<'a> {
-    link: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     caption: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -303,9 +357,15 @@ struct MediaObject<'a> {
 }
 
 impl<'a> MediaObject<'a> {
-    fn new(link: &'a str, caption: Option<&'a str>, filename: Option<&'a str>) -> Self {
+    fn new(
+        link: &'a str,
+        id: Option<&'a str>,
+        caption: Option<&'a str>,
+        filename: Option<&'a str>,
+    ) -> Self {
         Self {
-            link,
+            link: id.is_none().then_some(link),
+            id,
             caption,
             filename,
         }
@@ -369,6 +429,7 @@ mod tests {
                 text: None,
             }),
             reaction_to: None,
+            media_id: None,
         };
         let request = send_request(&config, "t", "5511987654321", &body, &refs);
         assert_eq!(
