@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createTenant, startPonte } from "../tests/e2e/harness.mjs";
 import { startGraph } from "../tools/graph-emulator.mjs";
+import { startMediaHost } from "../tools/media-host.mjs";
 import { ROOT, startWrangler } from "../tools/wrangler-dev.mjs";
+import { mediaFiles, mediaFloor, mediaPonte } from "./lib/media.mjs";
 import { runtimeProcesses } from "./lib/procs.mjs";
 import { render } from "./lib/report.mjs";
 import { inboundBaseline, inboundEvolution, inboundPonte, medianRound, pairedRatios, realtime, realtimeFloor, send } from "./lib/scenarios.mjs";
@@ -23,6 +25,8 @@ const settings = {
   sendConcurrency: 16,
   realtimeSockets: [100, 1000],
   realtimeEvents: num("BENCH_REALTIME_EVENTS", 100),
+  mediaFiles: num("BENCH_MEDIA_FILES", 8),
+  mediaMiB: num("BENCH_MEDIA_MIB", 4),
 };
 const FUNCTIONS = ["webhook-receiver", "send-message", "media-fetch"];
 
@@ -118,6 +122,29 @@ try {
 
   log("ponte: send");
   results.ponte.send = await send(ponte, graph, { concurrency: settings.sendConcurrency, requests: settings.sendRequests });
+
+  // Media: the same files copied into R2 and served back by Ponte and by the media floor, the
+  // baseline Worker with an R2 binding (bench/baseline/wrangler.media.toml), each warmed up with
+  // one small file first.
+  log("media: starting the media host and the media floor");
+  const host = await startMediaHost();
+  running.push({ stop: () => host.stop() });
+  const mediaFloorTarget = await startWrangler({
+    name: "ponte-bench-media-floor",
+    configs: ["bench/baseline/wrangler.media.toml"],
+    ready: async (base) => (await fetch(`${base}/serve/none`)).status === 404,
+  });
+  running.push(mediaFloorTarget);
+  const mediaFloorProcs = runtimeProcesses(mediaFloorTarget.pid, mediaFloorTarget.port);
+  const warmFile = mediaFiles(1, 0.25);
+  await mediaPonte(ponte, host, procs, warmFile, { label: "W" });
+  await mediaFloor(mediaFloorTarget, host, mediaFloorProcs, warmFile, { label: "W" });
+  const files = mediaFiles(settings.mediaFiles, settings.mediaMiB);
+  log(`media: ${settings.mediaFiles} × ${settings.mediaMiB} MiB, Ponte`);
+  results.ponte.media = await mediaPonte(ponte, host, procs, files, { label: "M" });
+  log(`media: ${settings.mediaFiles} × ${settings.mediaMiB} MiB, media floor`);
+  results.baseline.media = await mediaFloor(mediaFloorTarget, host, mediaFloorProcs, files, { label: "M" });
+  stop(mediaFloorTarget);
   results.ponte.realtime = [];
   for (const sockets of settings.realtimeSockets) {
     log(`ponte: realtime with ${sockets} sockets`);

@@ -96,3 +96,15 @@ export function runtimeProcesses(rootPid, publicPort) {
 export function perRequest(before, after, requests) {
   return Object.fromEntries(Object.keys(after).map((role) => [role, (after[role] - before[role]) / requests]));
 }
+
+/** Resident memory of `pids` together, in MiB (VmRSS from /proc); a process gone counts 0. */
+export function rssMiB(pids) {
+  return pids.reduce((sum, pid) => {
+    try {
+      const rss = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+      return sum + (rss ? Number(rss[1]) / 1024 : 0);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}

@@ -63,6 +63,24 @@ export function render(r) {
   rows.push([`Send: to the emulator's receipt p50 / p99 ms`, `${f1(s.toReceipt.p50)} / ${f1(s.toReceipt.p99)}`, "", "", "", ""]);
   rows.push([`Send: errors; received by the emulator`, `${s.errors}; ${s.receivedByEmulator}/${s.requests}`, "", "", "", ""]);
 
+  if (r.ponte.media && r.baseline.media) {
+    const p = r.ponte.media;
+    const b = r.baseline.media;
+    const what = `${p.files} × ${f1(p.fileBytes / MiB)} MiB`;
+    const ms = (l) => `${f1(l.p50)} / ${f1(l.max)}`;
+    rows.push([`Media copy into R2 (${what}): MB/s`, f1(p.copy.mbPerS), f1(b.copy.mbPerS), f2(p.copy.mbPerS / b.copy.mbPerS), "", ""]);
+    rows.push(["Media copy: per file p50 / max ms", ms(p.copy.latencyMs), ms(b.copy.latencyMs), f2(p.copy.latencyMs.p50 / b.copy.latencyMs.p50), "", ""]);
+    rows.push(["Media copy: CPU ms per MiB, Workers' workerd", f2(p.copy.cpuMsPerMiB), f2(b.copy.cpuMsPerMiB), f2(p.copy.cpuMsPerMiB / b.copy.cpuMsPerMiB), "", ""]);
+    const rss = (m) => `${m.before.toFixed(0)} → ${m.peak.toFixed(0)}`;
+    rows.push(["Media copy: Workers' workerd RSS before → peak MiB", rss(p.copy.rssMiB), rss(b.copy.rssMiB), "", "", ""]);
+    rows.push([`Media served from R2 (${what}): MB/s`, f1(p.serve.mbPerS), f1(b.serve.mbPerS), f2(p.serve.mbPerS / b.serve.mbPerS), "", ""]);
+    rows.push(["Media served: per file p50 / max ms", ms(p.serve.latencyMs), ms(b.serve.latencyMs), f2(p.serve.latencyMs.p50 / b.serve.latencyMs.p50), "", ""]);
+    rows.push(["Media served: CPU ms per MiB, Workers' workerd", f2(p.serve.cpuMsPerMiB), f2(b.serve.cpuMsPerMiB), f2(p.serve.cpuMsPerMiB / b.serve.cpuMsPerMiB), "", ""]);
+    const check = (m) => `${m.copy.ready}/${m.files}; ${m.copy.stored}/${m.files}; ${m.serve.matching}/${m.files}`;
+    const whole = (m) => m.copy.stored === m.files && m.serve.matching === m.files;
+    rows.push(["Media: copied; stored bytes match; served bytes match sha256", check(p), check(b), "", "all", whole(p) && whole(b) ? target("media copied and served back byte for byte", 1, 1, true) : target("media copied and served back byte for byte", 0, 1, false)]);
+  }
+
   r.ponte.realtime.forEach((rt, i) => {
     const floor = r.baseline.realtime?.[i];
     const ok = rt.p99 < 50 && rt.missed === 0;
@@ -107,6 +125,12 @@ export function render(r) {
     `no Worker that stores a webhook in D1 costs less on this runtime. Its rows put it in the Baseline column.`,
     `Realtime: Ponte publishes by webhook; its baseline is the runtime's floor (bench/realtime-floor), a bare Durable Object`,
     `pushing the same ${r.ponte.realtime[0]?.frameBytes ?? "?"}-byte frame to every socket with the same hibernation API. Each event is awaited on every socket before the next.`,
+    ...(r.ponte.media ? [
+      `Media: ${r.ponte.media.files} files of ${f1(r.ponte.media.fileBytes / MiB)} MiB, all at once. Ponte gets them as Evolution webhooks whose document links to a local file host;`,
+      `media-fetch (the media queue's consumer) copies them, each done at its D1 row's ready time. The media floor (the baseline Worker under`,
+      `bench/baseline/wrangler.media.toml) puts each fetched body straight into R2 on POST /copy. MB/s: MB (10^6 bytes) from the first webhook or`,
+      `POST to the last file in R2, and from the first GET to the last body read whole (/media/{id} with the tenant's key; the floor's /serve/{key}).`,
+    ] : []),
     "",
     line(header),
     line(header.map(() => "---")),

@@ -279,3 +279,30 @@ describe("outbound media through Meta's upload API", () => {
     assert.equal(sent.json.media.id, file.id);
   });
 });
+
+describe("inline files", () => {
+  test("a voice note Evolution sends inline in base64 is decoded into R2, and its bytes stay out of every row", async () => {
+    const tenant = await createTenant(ponte);
+    const channel = await createChannel(ponte, tenant.api_key, { provider: "evolution",
+      config: { base_url: evolution.baseUrl, instance: INSTANCE }, secrets: { api_key: API_KEY } });
+    const bytes = randomBytes(20_000);
+    const id = `3EB0B64${++files}`;
+    const data = { key: { remoteJid: "5511987650004@s.whatsapp.net", fromMe: false, id }, pushName: "Lia",
+      message: { audioMessage: { url: "https://mmg.whatsapp.net/v.enc", mimetype: "audio/ogg", ptt: true,
+        fileSha256: sha256(bytes).toString("base64") }, base64: bytes.toString("base64") },
+      messageType: "audioMessage", messageTimestamp: Math.floor(Date.now() / 1000) };
+    const payload = evolutionEnvelope("messages.upsert", data);
+    assert.equal((await call(ponte, "POST", channel.path, { body: payload })).status, 200);
+    assert.equal((await call(ponte, "POST", channel.path, { body: payload })).status, 200, "a redelivery");
+    const message = await settled(tenant.api_key, id);
+    assert.equal(message.media.status, "ready", JSON.stringify(message.media));
+    assert.equal(message.media.sha256, sha256(bytes).toString("hex"));
+    assert.equal(message.content.voice, true);
+    assert.ok(!JSON.stringify(message).includes(bytes.toString("base64").slice(0, 40)), "no base64 in the message");
+    const served = await fetch(`${ponte.base}/media/${message.media.id}`, { headers: { authorization: `Bearer ${tenant.api_key}` } });
+    assert.deepEqual(Buffer.from(await served.arrayBuffer()), bytes);
+    const events = (await call(ponte, "GET", "/v1/webhook-events", { key: tenant.api_key })).json.data;
+    assert.equal(events.length, 2);
+    assert.ok(events.every((e) => typeof e.body_r2_key === "string"), `the bodies with the file went to R2, not the event rows: ${JSON.stringify(events)}`);
+  });
+});

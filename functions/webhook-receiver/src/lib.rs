@@ -2,6 +2,7 @@
 //! find the channel, let its adapter authenticate and normalize the delivery, and store it
 //! exactly once before answering.
 
+mod inline_media;
 mod pipeline;
 
 use ponte_edge::http::segments;

@@ -7,6 +7,7 @@ use ponte_core::model::InboundBatch;
 use ponte_core::providers::{self, Provider, Reply, WebhookRequest};
 use std::rc::Rc;
 
+use crate::inline_media;
 use ponte_edge::bindings::{BLOBS, MEDIA_QUEUE};
 use ponte_edge::channel_cache;
 use ponte_edge::http::{json, public_base_url, ApiResult};
@@ -17,6 +18,7 @@ use ponte_edge::store::channels::{public_view, OpenedChannel};
 use ponte_edge::store::inbound::{self, Target};
 use ponte_edge::store::media::MediaJob;
 use ponte_edge::store::presence;
+use ponte_edge::store::read::{self, Message};
 use ponte_edge::store::webhook_events::{self, NewEvent, Outcome};
 use ponte_edge::store::{self};
 use serde_json::json;
@@ -185,10 +187,13 @@ pub async fn receive(
     }
     event.signature_ok = true;
 
-    // Authenticated bytes are kept, whatever happens next.
-    // Decoded only when kept inline; a large body goes to R2 as bytes.
+    let normalized = channel.channel.normalize(&request);
+    // Authenticated bytes are kept, whatever happens next: in the event row when small, else in
+    // R2, and in R2 too when they carry a file inline (files never go into a row).
+    // Decoded only when kept inline.
+    let carries_files = normalized.as_ref().is_ok_and(carries_inline_media);
     let text;
-    if body.len() <= INLINE_BODY_BYTES {
+    if body.len() <= INLINE_BODY_BYTES && !carries_files {
         text = String::from_utf8_lossy(&body);
         event.body = Some(&text);
     } else {
@@ -203,7 +208,7 @@ pub async fn receive(
         event.body_r2_key = Some(key);
     }
 
-    let batch = match channel.channel.normalize(&request) {
+    let batch = match normalized {
         Ok(batch) => batch,
         Err(e) => {
             event.outcome = Outcome::Malformed;
@@ -271,6 +276,7 @@ async fn store_batch(
         .unwrap_or(true);
     presence::remember(tenant_id, listening);
     enqueue_media(env, &write.media_jobs).await;
+    let stored_inline = inline_media::store(env, db, channel, &write.inline_media).await;
     if !listening {
         return answer(channel, batch, counts);
     }
@@ -290,6 +296,9 @@ async fn store_batch(
             for message in &changes.updated {
                 events.message_updated(message);
             }
+            for message in read_messages(db, tenant_id, &stored_inline).await {
+                events.message_updated(&message);
+            }
             if let (Some((state, at)), Some(base_url)) = (&changes.connection, base_url) {
                 let view = public_view(&channel.record, base_url, Some((state, *at)));
                 events.channel_updated(&channel.record.id, &view);
@@ -299,6 +308,14 @@ async fn store_batch(
         Err(e) => worker::console_error!("reading back webhook {} changes: {e:?}", event.id),
     }
     answer(channel, batch, counts)
+}
+
+fn carries_inline_media(batch: &InboundBatch) -> bool {
+    batch.messages.iter().any(|m| {
+        m.content
+            .media()
+            .is_some_and(|media| media.inline_base64.is_some())
+    })
 }
 
 /// Hands the new attachments to media-fetch. The delivery is already stored, so a queue that
@@ -323,6 +340,19 @@ async fn enqueue_media(env: &Env, jobs: &[MediaJob]) {
     if let Err(e) = sent {
         worker::console_error!("could not queue {} media copies: {e}", jobs.len());
     }
+}
+
+/// The messages whose inline files were just stored, as they are now.
+async fn read_messages(db: &D1Database, tenant_id: &str, ids: &[String]) -> Vec<Message> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        match read::message(db, tenant_id, id).await {
+            Ok(Some(message)) => out.push(message),
+            Ok(None) => {}
+            Err(e) => worker::console_error!("reading message {id}: {e:?}"),
+        }
+    }
+    out
 }
 
 /// What the provider expects to read, else Ponte's receipt with what the delivery held.

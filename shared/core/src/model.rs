@@ -45,6 +45,10 @@ pub struct Media {
     pub voice: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub animated: Option<bool>,
+    /// The file itself, base64, when the provider sent it inside the webhook (Evolution and
+    /// WPPConnect can): decoded into R2 on arrival, never kept in a row.
+    #[serde(skip)]
+    pub inline_base64: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -849,3 +849,19 @@ fn no_variation_of_a_fixture_panics() {
     }
     assert!(tried > 5_000, "only {tried} variations");
 }
+
+#[test]
+fn a_file_sent_inline_in_base64_rides_to_the_copy_but_never_into_the_stored_content() {
+    let body = json!({"event": "messages.upsert", "instance": INSTANCE, "apikey": API_KEY, "data": {
+        "key": {"remoteJid": "5511987654321@s.whatsapp.net", "fromMe": false, "id": "3EB0INLINE0001"},
+        "pushName": "Ana", "messageType": "audioMessage", "messageTimestamp": 1_717_604_327,
+        "message": {"audioMessage": {"url": "https://mmg.whatsapp.net/a.enc", "mimetype": "audio/ogg; codecs=opus", "ptt": true},
+                    "base64": "T2dnUwACAAAAAAAAAAA="}}});
+    let batch = normalize_body(&*channel_with(false), body.to_string().as_bytes()).unwrap();
+    let Content::Audio(audio) = &batch.messages[0].content else {
+        panic!("audio")
+    };
+    assert_eq!(audio.inline_base64.as_deref(), Some("T2dnUwACAAAAAAAAAAA="));
+    let stored = serde_json::to_string(&batch.messages[0].content).unwrap();
+    assert!(!stored.contains("T2dnUw"), "{stored}");
+}

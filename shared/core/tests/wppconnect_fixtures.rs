@@ -183,6 +183,7 @@ fn media_keeps_a_link_and_metadata_never_the_base64_body() {
             filename: None,
             voice: None,
             animated: None,
+            inline_base64: None,
         }
     );
     assert!(matches!(only_content("image"), Content::Image(_)));

@@ -117,6 +117,16 @@ const TOUCHED_CONVERSATIONS: &str = concat!(
     "WHERE id IN (SELECT value FROM json_each(?1)))"
 );
 
+/// A file that came inside a webhook, base64, for the attachment `media_id` of `message_id`.
+pub struct InlineMedia {
+    pub media_id: String,
+    pub message_id: String,
+    pub base64: String,
+    pub content_type: Option<String>,
+    /// What the provider said the file hashes to.
+    pub sha256: Option<String>,
+}
+
 /// A webhook's statements and where, among their results, the changes can be read back.
 pub struct InboundWrite {
     pub statements: Vec<D1PreparedStatement>,
@@ -125,6 +135,8 @@ pub struct InboundWrite {
     /// Attachments to copy into R2, one per message with media. Each job finds its row only if
     /// the message was new; a redelivery's jobs find nothing and end there.
     pub media_jobs: Vec<MediaJob>,
+    /// Attachments whose file came inside the webhook: stored into R2 right after the batch.
+    pub inline_media: Vec<InlineMedia>,
     /// Statements whose returned rows (or ids) are messages they changed: statuses, deletions.
     moved_at: Vec<usize>,
     /// The statement that recorded the session's state, if the webhook reported one.
@@ -148,11 +160,13 @@ pub fn statements(
     let mut out = Vec::with_capacity(batch.messages.len() + batch.statuses.len() * 2 + 2);
     let mut message_ids = Vec::with_capacity(batch.messages.len());
     let mut media_jobs = Vec::new();
+    let mut inline_media = Vec::new();
     for message in &batch.messages {
         let id = new_id("msg");
         out.push(message_statement(db, to, &id, message)?);
         if let Some(source) = message.content.media() {
             let media_id = new_id("med");
+            let inline = source.inline_base64.clone();
             out.push(media::arrival_statement(
                 db,
                 to.tenant_id,
@@ -162,10 +176,19 @@ pub fn statements(
                 source,
                 to.received_at,
             )?);
-            media_jobs.push(MediaJob {
-                tenant_id: to.tenant_id.to_string(),
-                media_id,
-            });
+            match inline {
+                Some(base64) => inline_media.push(InlineMedia {
+                    media_id,
+                    message_id: id.clone(),
+                    base64,
+                    content_type: source.mime_type.clone(),
+                    sha256: source.sha256.clone(),
+                }),
+                None => media_jobs.push(MediaJob {
+                    tenant_id: to.tenant_id.to_string(),
+                    media_id,
+                }),
+            }
         }
         message_ids.push(id);
     }
@@ -212,6 +235,7 @@ pub fn statements(
         statements: out,
         message_ids,
         media_jobs,
+        inline_media,
         moved_at,
         connection_at,
         listening,

@@ -92,6 +92,7 @@ impl From<SourceMedia> for Media {
             filename: s.filename,
             voice: s.voice,
             animated: s.animated,
+            inline_base64: None,
         }
     }
 }
@@ -223,6 +224,32 @@ pub fn ready_statement(
             int(copied.size as i64),
             text(copied.sha256),
             opt_text(copied.filename),
+            int(now),
+        ])?)
+}
+
+/// A file stored straight from its webhook: ready, if its row is there and still pending (a
+/// redelivered webhook has no row). Returns the id when it was.
+pub fn ready_inline_statement(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+    copied: &Copied,
+    now: i64,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "UPDATE media SET status = 'ready', r2_key = ?3, content_type = ?4, size = ?5, \
+             sha256 = ?6, attempts = 1, updated_at = ?7 WHERE id = ?1 AND tenant_id = ?2 \
+             AND status = 'pending' RETURNING id",
+        )
+        .bind(&[
+            text(id),
+            text(tenant_id),
+            text(copied.r2_key),
+            text(copied.content_type),
+            int(copied.size as i64),
+            text(copied.sha256),
             int(now),
         ])?)
 }

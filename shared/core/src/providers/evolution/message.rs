@@ -240,6 +240,12 @@ fn content_of(
             emoji: reaction.text.filter(|e| !e.is_empty()),
         });
     }
+    // With base64 on and no S3, the file itself rides along in the webhook; an S3 copy is
+    // preferred when there is one.
+    let inline = m
+        .base64
+        .take()
+        .filter(|b| media_url.is_none() && !b.trim().is_empty());
     let media_of = |media: wire::MediaMessage, is_audio: bool| Media {
         id: None,
         url: media_url.clone().or(media.url).filter(|u| !u.is_empty()),
@@ -249,6 +255,7 @@ fn content_of(
         filename: media.file_name,
         voice: is_audio.then(|| media.ptt.unwrap_or(false)),
         animated: media.is_animated,
+        inline_base64: inline.clone(),
     };
     let content = if let Some(body) = m.conversation.take() {
         Content::Text { body }

@@ -93,6 +93,8 @@ pub struct Message {
     /// The media's copy in the server's S3 bucket, when S3 is enabled: a plain download, unlike
     /// WhatsApp's encrypted `url`.
     pub media_url: Option<String>,
+    /// The file itself in base64, when the server is set to send it (`WEBHOOK_BASE64`).
+    pub base64: Option<String>,
 }
 
 /// A message nested inside another (view-once, disappearing, document with caption).

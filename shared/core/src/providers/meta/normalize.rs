@@ -189,6 +189,7 @@ fn media(m: wire::Media) -> Media {
         filename: m.filename,
         voice: m.voice,
         animated: m.animated,
+        inline_base64: None,
     }
 }
 
