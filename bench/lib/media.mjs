@@ -131,7 +131,10 @@ export async function mediaPonte(ponte, host, procs, files, { label, timeoutMs =
         rows = []; // a write in progress; read again
       }
       if (rows.length === files.length && rows.every((r) => r.status !== "pending")) break;
-      if (Date.now() > deadline) throw new Error(`media copy: ${rows.filter((r) => r.status !== "pending").length}/${files.length} settled after ${timeoutMs} ms`);
+      if (Date.now() > deadline) {
+        const seen = rows.map((r) => ({ id: r.id, status: r.status, error: r.error }));
+        throw new Error(`media copy: ${rows.filter((r) => r.status !== "pending").length}/${files.length} settled after ${timeoutMs} ms; rows: ${JSON.stringify(seen)}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {
