@@ -80,10 +80,35 @@ async function serveAll(gets, totalBytes, procs) {
 }
 
 /**
+ * Waits until no attachment of the whole runtime is pending. The inbound rounds' image webhooks
+ * queue copies of their own (failing fast: the Graph emulator knows none of their media ids),
+ * and the media rows must not measure the time spent behind them in the queue.
+ */
+async function drainMediaQueue(ponte, timeoutMs = 1_200_000) {
+  const db = new DatabaseSync(d1File(ponte.persist), { readOnly: true });
+  const started = Date.now();
+  try {
+    const pending = db.prepare("SELECT COUNT(*) AS n FROM media WHERE status = 'pending'");
+    for (;;) {
+      let n = 1;
+      try {
+        n = pending.get().n;
+      } catch {}
+      if (n === 0) return Date.now() - started;
+      if (Date.now() - started > timeoutMs) throw new Error(`media queue: ${n} copies still pending after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * Ponte: `files` by webhook on a fresh Evolution channel, all posted at once; waits until every
  * attachment is settled, then serves each back with the tenant's key.
  */
 export async function mediaPonte(ponte, host, procs, files, { label, timeoutMs = 300_000 }) {
+  await drainMediaQueue(ponte);
   const tenant = await createTenant(ponte, `Bench media ${label}`);
   const channel = await createChannel(ponte, tenant.api_key, {
     provider: "evolution",
