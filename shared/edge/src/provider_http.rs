@@ -35,6 +35,11 @@ impl NoAnswer {
 
 pub async fn send(request: &HttpRequest, timeout: Duration) -> Result<ProviderAnswer, NoAnswer> {
     let built = build(request).map_err(|e| NoAnswer::Network(e.to_string()))?;
+    answered(built, timeout).await
+}
+
+/// Sends `built` and reads the whole answer, within `timeout`.
+async fn answered(built: Request, timeout: Duration) -> Result<ProviderAnswer, NoAnswer> {
     let controller = AbortController::default();
     let signal = controller.signal();
     let call = pin!(async {
@@ -88,27 +93,7 @@ pub async fn upload(
 ) -> Result<ProviderAnswer, NoAnswer> {
     let built = build_upload(upload, file, content_type, filename)
         .map_err(|e| NoAnswer::Network(format!("{e:?}")))?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let call = pin!(async {
-        let mut response = Fetch::Request(built).send_with_signal(&signal).await?;
-        let status = response.status_code();
-        let retry_after = response.headers().get("retry-after").ok().flatten();
-        let body = response.bytes().await?;
-        Ok::<_, worker::Error>(ProviderAnswer {
-            status,
-            retry_after,
-            body,
-        })
-    });
-    let deadline = pin!(Delay::from(timeout));
-    match select(call, deadline).await {
-        Either::Left((answer, _)) => answer.map_err(|e| NoAnswer::Network(e.to_string())),
-        Either::Right(_) => {
-            controller.abort();
-            Err(NoAnswer::TimedOut)
-        }
-    }
+    answered(built, timeout).await
 }
 
 fn build_upload(
