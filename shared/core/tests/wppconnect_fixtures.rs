@@ -775,3 +775,52 @@ fn every_fixture_passes_the_credential_check() {
     }
     assert!(count >= 30, "{count} fixtures");
 }
+
+#[test]
+fn a_body_that_is_the_whole_file_rides_to_the_copy_and_a_thumbnail_does_not() {
+    // 12 bytes of file: 16 characters of base64, no padding.
+    let file = "T2dnUwACAAAAAAAA";
+    let mut whole = fixture_json("image");
+    whole["body"] = json!(file);
+    whole["size"] = json!(12);
+    whole["fileUrl"] = Value::Null;
+    let batch = normalize_value(&*channel(), &whole);
+    let Content::Image(image) = &batch.messages[0].content else {
+        panic!("image")
+    };
+    assert_eq!(image.inline_base64.as_deref(), Some(file));
+    assert!(!serde_json::to_string(&batch.messages[0].content)
+        .unwrap()
+        .contains(file));
+
+    let mut thumbnail = whole.clone();
+    thumbnail["size"] = json!(88_211);
+    let batch = normalize_value(&*channel(), &thumbnail);
+    let Content::Image(image) = &batch.messages[0].content else {
+        panic!("image")
+    };
+    assert_eq!(image.inline_base64, None, "a thumbnail is not the file");
+}
+
+#[test]
+fn odd_bodies_are_never_taken_for_the_file() {
+    for body in [
+        "",
+        "=",
+        "==",
+        "===",
+        "a",
+        "abc",
+        "data:;base64,",
+        "data:image/png;base64,==",
+    ] {
+        let mut message = fixture_json("image");
+        message["body"] = json!(body);
+        message["size"] = json!(1);
+        let batch = normalize_value(&*channel(), &message);
+        let Content::Image(image) = &batch.messages[0].content else {
+            panic!("image")
+        };
+        assert_eq!(image.inline_base64, None, "{body:?}");
+    }
+}

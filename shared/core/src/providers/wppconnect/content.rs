@@ -57,8 +57,9 @@ pub fn content_of(m: &Message) -> Content {
     })
 }
 
-/// A media message's reference. `body` is never read: for media it holds a thumbnail, or the
-/// whole file in base64 when the server downloads media without S3, and that belongs in no row.
+/// A media message's reference. For media, `body` holds a thumbnail, or the whole file in base64
+/// when the server downloads media without S3: the file is told by its decoded length matching
+/// the message's `size`, and rides to the copy into R2 (never into a row).
 /// The URL is the server's S3 copy (`fileUrl`) when it made one, else WhatsApp's encrypted
 /// `deprecatedMms3Url`; a `data:` URL is inline content too and is left out.
 fn media(m: &Message, voice: Option<bool>) -> Media {
@@ -74,8 +75,22 @@ fn media(m: &Message, voice: Option<bool>) -> Media {
         caption: text(&m.caption),
         filename: text(&m.filename),
         voice,
+        inline_base64: whole_file(m),
         ..Media::default()
     }
+}
+
+/// `body` when it is the whole file: base64 whose decoded length is the message's `size`.
+fn whole_file(m: &Message) -> Option<String> {
+    let size = m.size.filter(|s| s.is_finite() && *s > 0.0)? as u64;
+    let body = m.body.as_deref()?.trim();
+    let data = body.split_once(";base64,").map_or(body, |(_, data)| data);
+    if data.is_empty() || data.len() % 4 != 0 {
+        return None;
+    }
+    let padding = data.bytes().rev().take_while(|b| *b == b'=').count().min(2) as u64;
+    let decoded = (data.len() as u64 / 4) * 3 - padding;
+    (decoded == size).then(|| data.to_string())
 }
 
 /// `loc` is the place WhatsApp shows under the pin: its name, then its address on the next

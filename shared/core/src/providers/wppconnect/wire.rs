@@ -39,6 +39,8 @@ pub struct Message {
     pub file_url: Option<String>,
     pub deprecated_mms3_url: Option<String>,
     pub filehash: Option<String>,
+    /// The file's size in bytes.
+    pub size: Option<f64>,
     pub is_animated: Option<bool>,
     pub lat: Option<f64>,
     pub lng: Option<f64>,
