@@ -7,6 +7,7 @@ use std::time::Duration;
 use ponte_core::media::{parse_sha256, sha256_matches};
 use ponte_core::providers::{HttpRequest, MediaFetch};
 use ponte_core::retry::{backoff_seconds, jitter_unit};
+use ponte_core::signature::to_hex;
 use ponte_edge::bindings::{
     BLOBS, MEDIA_DLQ_NAME, MEDIA_MAX_ATTEMPTS, MEDIA_MAX_BYTES, MEDIA_QUEUE_NAME,
     MEDIA_RETRY_BASE_SECONDS,
@@ -210,7 +211,7 @@ async fn download(
             let _ = bucket.delete(&key).await;
             return Err(CopyError::Permanent(format!(
                 "sha256 mismatch: the provider said {expected}, the bytes hash to {}",
-                hex_of(&stored.sha256)
+                to_hex(&stored.sha256)
             )));
         }
     }
@@ -225,13 +226,21 @@ async fn get(
     policy: &Policy,
     request: &HttpRequest,
 ) -> std::result::Result<worker::Response, CopyError> {
-    let response = provider_http::open(request, policy.timeout)
-        .await
-        .map_err(|e| CopyError::Transient(e.describe()))?;
+    let response = open(policy, request).await?;
     match response.status_code() {
         200..=299 => Ok(response),
         status => Err(refused(status)),
     }
+}
+
+/// The provider's answer with its body unread; no answer at all is worth another attempt.
+async fn open(
+    policy: &Policy,
+    request: &HttpRequest,
+) -> std::result::Result<worker::Response, CopyError> {
+    provider_http::open(request, policy.timeout)
+        .await
+        .map_err(|e| CopyError::Transient(e.describe()))
 }
 
 /// Meta's two steps: ask where the bytes are, then fetch them; a link that has expired by the
@@ -267,12 +276,18 @@ async fn resolve_and_get(
             body: String::new(),
             secret_in_url: false,
         };
-        match get(policy, &download).await {
-            Err(CopyError::Permanent(reason)) if is_expiry(&reason) => expired = Some(reason),
-            other => return other,
+        let response = open(policy, &download).await?;
+        match response.status_code() {
+            200..=299 => return Ok(response),
+            // A short-lived link that lapsed: ask where the bytes are again.
+            status @ (401 | 403 | 404 | 410) => expired = Some(status),
+            status => return Err(refused(status)),
         }
     }
-    Err(CopyError::Transient(expired.unwrap_or_default()))
+    Err(CopyError::Transient(format!(
+        "the provider's link kept expiring (HTTP {})",
+        expired.unwrap_or_default()
+    )))
 }
 
 fn refused(status: u16) -> CopyError {
@@ -282,17 +297,6 @@ fn refused(status: u16) -> CopyError {
     } else {
         CopyError::Permanent(reason)
     }
-}
-
-/// A short-lived link that lapsed answers 401, 403, 404 or 410.
-fn is_expiry(reason: &str) -> bool {
-    ["401", "403", "404", "410"]
-        .iter()
-        .any(|code| reason.ends_with(code))
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Records the outcome (ready, or failed with `reason`) and publishes the message as it now is.
@@ -307,7 +311,7 @@ async fn settle(
     let now = now_ms();
     let statement = match (ready, reason) {
         (Some((row, stored)), _) => {
-            let sha256 = hex_of(&stored.sha256);
+            let sha256 = to_hex(&stored.sha256);
             let copied = media::Copied {
                 r2_key: &stored.key,
                 content_type: &stored.content_type,
@@ -315,7 +319,7 @@ async fn settle(
                 sha256: &sha256,
                 filename: stored.filename.as_deref(),
             };
-            media::ready_statement(&db, row, &copied, now)?
+            media::ready_statement(&db, &row.tenant_id, &row.id, &copied, now)?
         }
         (None, reason) => media::failed_statement(
             &db,

@@ -21,16 +21,18 @@ pub async fn serve(req: &Request, env: &Env, media_id: &str) -> ApiResult {
     }
     let db = store::db(env)?;
     let query = query_pairs(req)?;
-    let tenant_id = match (query_param(&query, "exp"), query_param(&query, "sig")) {
-        (Some(exp), Some(sig)) => signed_tenant(&db, media_id, exp, sig).await?,
+    let row = match (query_param(&query, "exp"), query_param(&query, "sig")) {
+        (Some(exp), Some(sig)) => {
+            check_link(media_id, exp, sig)?;
+            media::find_signed(&db, media_id).await?
+        }
         // <img> and <audio> cannot send headers, so a token may also come as ?access_token=.
-        _ => authenticate_header_or_query(req, env, now_ms())
-            .await?
-            .tenant_id()
-            .to_string(),
+        _ => {
+            let principal = authenticate_header_or_query(req, env, now_ms()).await?;
+            media::find(&db, principal.tenant_id(), media_id).await?
+        }
     };
-    let row = media::find(&db, &tenant_id, media_id)
-        .await?
+    let row = row
         .filter(|row| row.status == "ready")
         .ok_or_else(|| ApiError::NotFound(format!("no media {media_id}")))?;
     let (Some(key), Some(size)) = (row.r2_key.as_deref(), row.size) else {
@@ -101,20 +103,12 @@ pub async fn serve(req: &Request, env: &Env, media_id: &str) -> ApiResult {
         .with_headers(headers))
 }
 
-/// The tenant of a media link signed by Ponte and not expired.
-async fn signed_tenant(
-    db: &worker::D1Database,
-    media_id: &str,
-    exp: &str,
-    sig: &str,
-) -> Result<String, ApiError> {
+/// A media link signed by Ponte and not expired.
+fn check_link(media_id: &str, exp: &str, sig: &str) -> Result<(), ApiError> {
     let key = media_links::key().ok_or_else(|| ApiError::internal("media links are not set up"))?;
     let expires_at_s = exp
         .parse::<i64>()
         .map_err(|_| ApiError::BadRequest("exp must be a unix time in seconds".into()))?;
     verify_link(&key, media_id, expires_at_s, sig, now_ms() / 1000)
-        .map_err(|_| ApiError::Forbidden("this media link is invalid or has expired".into()))?;
-    media::owner(db, media_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no media {media_id}")))
+        .map_err(|_| ApiError::Forbidden("this media link is invalid or has expired".into()))
 }

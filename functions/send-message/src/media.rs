@@ -2,6 +2,7 @@
 //! `POST /v1/messages/{id}/media/retry` tries again an attachment that failed to copy.
 
 use ponte_core::ids::new_id;
+use ponte_core::signature::to_hex;
 use ponte_edge::auth::Principal;
 use ponte_edge::bindings::{BLOBS, MEDIA_MAX_BYTES, MEDIA_QUEUE};
 use ponte_edge::http::{json, query_pairs, query_param, ApiResult};
@@ -79,7 +80,7 @@ pub async fn upload(req: &Request, env: &Env, principal: &Principal, now: i64) -
         let _ = bucket.delete(&key).await;
         return Err(ApiError::BadRequest("the file is empty".into()));
     }
-    let sha256: String = stored.sha256.iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = to_hex(&stored.sha256);
     let copied = media::Copied {
         r2_key: &key,
         content_type: &stored.content_type,

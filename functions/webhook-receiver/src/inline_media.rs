@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use ponte_core::media::{parse_sha256, sha256_matches};
-use ponte_core::signature::sha256;
+use ponte_core::signature::{sha256, to_hex};
 use ponte_edge::bindings::BLOBS;
 use ponte_edge::now_ms;
 use ponte_edge::store::channels::OpenedChannel;
@@ -79,7 +79,7 @@ async fn store_one(
         .execute()
         .await
         .map_err(|e| e.to_string())?;
-    let sha256_hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    let sha256_hex = to_hex(&hash);
     let copied = Copied {
         r2_key: &key,
         content_type: &content_type,
@@ -87,7 +87,7 @@ async fn store_one(
         sha256: &sha256_hex,
         filename: None,
     };
-    let statement = media::ready_inline_statement(db, tenant_id, &file.media_id, &copied, now_ms())
+    let statement = media::ready_statement(db, tenant_id, &file.media_id, &copied, now_ms())
         .map_err(|e| format!("{e:?}"))?;
     let updated: Option<serde_json::Value> =
         statement.first(None).await.map_err(|e| e.to_string())?;

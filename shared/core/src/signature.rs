@@ -44,6 +44,11 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     sha2::Sha256::digest(bytes).into()
 }
 
+/// Bytes (a digest) as lower-case hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
 /// A content fingerprint, e.g. of a request body under an idempotency key.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;

@@ -162,18 +162,14 @@ pub fn attach_statement(
         ])?)
 }
 
-/// The tenant an attachment belongs to: a signed link names only the attachment.
-pub async fn owner(db: &D1Database, id: &str) -> Result<Option<String>, ApiError> {
-    #[derive(Deserialize)]
-    struct Owner {
-        tenant_id: String,
-    }
-    let row: Option<Owner> = db
-        .prepare("SELECT tenant_id FROM media WHERE id = ?1")
+/// An attachment by its id alone: a signed link names only the attachment, and its row says
+/// whose it is.
+pub async fn find_signed(db: &D1Database, id: &str) -> Result<Option<MediaRow>, ApiError> {
+    Ok(db
+        .prepare(format!("SELECT {COLUMNS} FROM media WHERE id = ?1"))
         .bind(&[text(id)])?
         .first(None)
-        .await?;
-    Ok(row.map(|r| r.tenant_id))
+        .await?)
 }
 
 /// Takes a pending attachment for one copy attempt, unless another copier holds it.
@@ -204,33 +200,10 @@ pub struct Copied<'a> {
     pub filename: Option<&'a str>,
 }
 
+/// The attachment is in R2: ready, if its row is there and still pending. A copy holds its
+/// claim, and a file stored straight from a redelivered webhook finds no row; returns the id
+/// only when it was made ready.
 pub fn ready_statement(
-    db: &D1Database,
-    row: &MediaRow,
-    copied: &Copied,
-    now: i64,
-) -> Result<D1PreparedStatement, ApiError> {
-    Ok(db
-        .prepare(
-            "UPDATE media SET status = 'ready', r2_key = ?3, content_type = ?4, size = ?5, \
-             sha256 = ?6, filename = ?7, error = NULL, claimed_until = NULL, updated_at = ?8 \
-             WHERE id = ?1 AND tenant_id = ?2",
-        )
-        .bind(&[
-            text(&row.id),
-            text(&row.tenant_id),
-            text(copied.r2_key),
-            text(copied.content_type),
-            int(copied.size as i64),
-            text(copied.sha256),
-            opt_text(copied.filename),
-            int(now),
-        ])?)
-}
-
-/// A file stored straight from its webhook: ready, if its row is there and still pending (a
-/// redelivered webhook has no row). Returns the id when it was.
-pub fn ready_inline_statement(
     db: &D1Database,
     tenant_id: &str,
     id: &str,
@@ -240,8 +213,8 @@ pub fn ready_inline_statement(
     Ok(db
         .prepare(
             "UPDATE media SET status = 'ready', r2_key = ?3, content_type = ?4, size = ?5, \
-             sha256 = ?6, attempts = 1, updated_at = ?7 WHERE id = ?1 AND tenant_id = ?2 \
-             AND status = 'pending' RETURNING id",
+             sha256 = ?6, filename = ?7, error = NULL, claimed_until = NULL, updated_at = ?8 \
+             WHERE id = ?1 AND tenant_id = ?2 AND status = 'pending' RETURNING id",
         )
         .bind(&[
             text(id),
@@ -250,6 +223,7 @@ pub fn ready_inline_statement(
             text(copied.content_type),
             int(copied.size as i64),
             text(copied.sha256),
+            opt_text(copied.filename),
             int(now),
         ])?)
 }
