@@ -22,6 +22,10 @@ const CHECKS = {
     !MEDIA_TYPES.includes(b.mediatype) && "mediatype is not one of enum values: image,document,video,audio",
     !isText(b.media) && "Owned media must be a url or base64",
   ],
+  "message/sendSticker": (b) => [
+    !isText(b.number) && 'requires property "number"',
+    !isText(b.sticker) && 'requires property "sticker"',
+  ],
   "message/sendLocation": (b) => [
     !isText(b.number) && 'requires property "number"',
     !isNumber(b.latitude) && 'requires property "latitude"',
@@ -49,6 +53,8 @@ function sentContent(endpoint, body) {
       const type = `${body.mediatype}Message`;
       return [{ [type]: { url: "https://mmg.whatsapp.net/v/t62.7118-24/emulated.enc", mimetype: body.mimetype ?? "application/octet-stream", caption: body.caption, fileName: body.fileName } }, type];
     }
+    case "message/sendSticker":
+      return [{ stickerMessage: { url: "https://mmg.whatsapp.net/v/t62.15575-24/emulated.enc", mimetype: "image/webp" } }, "stickerMessage"];
     case "message/sendLocation":
       return [{ locationMessage: { degreesLatitude: body.latitude, degreesLongitude: body.longitude, name: body.name, address: body.address } }, "locationMessage"];
     default: return [{ reactionMessage: { key: body.key, text: body.reaction } }, "reactionMessage"];

@@ -7,12 +7,13 @@ import { createServer } from "node:http";
 import { QR_PNG, messageKey, wppAck, wppEcho, wppStatusFind } from "./wppconnect-payloads.mjs";
 import { callLog } from "./call-log.mjs";
 
-const MESSAGE_ROUTES = ["send-message", "send-image", "send-file", "send-voice", "send-location"];
+const MESSAGE_ROUTES = ["send-message", "send-image", "send-file", "send-voice", "send-sticker", "send-location"];
 const FIELDS = {
   "send-message": { phone: "string", message: "string" },
   "send-image": { phone: "string", path: "string" },
   "send-file": { phone: "string", path: "string" },
   "send-voice": { phone: "string", path: "string" },
+  "send-sticker": { phone: "string", path: "string" },
   "send-location": { phone: "string", lat: "string", lng: "string" },
   "react-message": { msgId: "string", reaction: "string" },
   "send-seen": { phone: "string" },
@@ -107,7 +108,7 @@ export async function startWppConnect({ port = 0, session = "ponte-loja", token 
   function echoOf(route, body, id, to) {
     const extra = { caption: body.caption, filename: body.filename, lat: Number(body.lat), lng: Number(body.lng), loc: body.title };
     const type = {
-      "send-message": "chat", "send-image": "image", "send-voice": "ptt", "send-location": "location",
+      "send-message": "chat", "send-image": "image", "send-voice": "ptt", "send-sticker": "sticker", "send-location": "location",
       "send-file": body.options?.type === "video" ? "video" : "document",
     }[route];
     const fields = Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined && !Number.isNaN(v)));

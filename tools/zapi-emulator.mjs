@@ -23,6 +23,7 @@ const REQUIRED = {
   "send-image": ["image"],
   "send-audio": ["audio"],
   "send-video": ["video"],
+  "send-sticker": ["sticker"],
   "send-document": ["document"],
   "send-location": ["title", "address", "latitude", "longitude"],
   "send-reaction": ["reaction", "messageId"],

@@ -143,6 +143,8 @@ export function echoContent(endpoint, body) {
           mimeType: mimeOf(`f.${extension}`, "application/octet-stream"), title: body.fileName ?? "", caption: body.caption ?? null,
         },
       };
+    case "send-sticker":
+      return { sticker: { stickerUrl: body.sticker, mimeType: "image/webp" } };
     case "send-location":
       return { location: { latitude: Number(body.latitude), longitude: Number(body.longitude), name: body.title, address: body.address, url: "" } };
     case "send-reaction":

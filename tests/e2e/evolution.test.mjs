@@ -11,7 +11,7 @@ import {
 } from "../../tools/evolution-payloads.mjs";
 import { gatewaySuite } from "./gateways.mjs";
 
-const SEND_PATH = new RegExp(`^/message/send(Text|Media|Location|Reaction)/${INSTANCE}$`);
+const SEND_PATH = new RegExp(`^/message/send(Text|Media|Sticker|Location|Reaction)/${INSTANCE}$`);
 
 const suite = gatewaySuite({
   name: "evolution",
@@ -43,6 +43,7 @@ const suite = gatewaySuite({
       reply: ["sendText", { number: to, text: "Respondendo", linkPreview: false,
         quoted: { key: { remoteJid: `${to}@s.whatsapp.net`, fromMe: false, id: inbound.provider_message_id }, message: { conversation: "Oi" } } }],
       image: ["sendMedia", { number: to, mediatype: "image", media: body.image?.link, caption: "Seu pedido" }],
+      sticker: ["sendSticker", { number: to, sticker: body.sticker?.link }],
       location: ["sendLocation", { number: to, latitude: -23.5617, longitude: -46.6559, name: "Loja", address: "Av. Paulista, 1000" }],
       reaction: ["sendReaction", { key: { remoteJid: `${to}@s.whatsapp.net`, fromMe: false, id: inbound.provider_message_id }, reaction: "👍" }],
     }[kind];

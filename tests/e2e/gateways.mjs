@@ -16,7 +16,7 @@ const MAX_ATTEMPTS = 3;
  * - `inboundId(payload)`: the provider id of an inbound built above;
  * - `sends(emulator)`: the emulator's calls that were sends; `sendTo(call)`: its recipient;
  * - `expectSend(call, kind, expected)`: asserts the call's path, credential and body for a
- *   send of `kind` (text, reply, image, location, reaction) as the gateway documents it;
+ *   send of `kind` (text, reply, image, sticker, location, reaction) as the gateway documents it;
  * - `wrongCredential(payload)`: the payload with a credential that is not the channel's, or null
  *   when the gateway's webhooks carry none (the URL token is then all there is);
  * - `script(emulator, to, "transient" | "permanent")`, `permanentReason`: a regexp;
@@ -165,6 +165,7 @@ export function gatewaySuite(driver) {
         ["text", { type: "text", text: { body: "Olá!" } }],
         ["reply", { type: "text", text: { body: "Respondendo" }, reply_to: inbound.id }],
         ["image", { type: "image", image: { link: "https://cdn.example.com/p/4521.jpg", caption: "Seu pedido" } }],
+        ["sticker", { type: "sticker", sticker: { link: "https://cdn.example.com/s/obrigado.webp" } }],
         ["location", { type: "location", location: { latitude: -23.5617, longitude: -46.6559, name: "Loja", address: "Av. Paulista, 1000" } }],
         ["reaction", { type: "reaction", reaction: { message_id: inbound.id, emoji: "👍" } }],
       ];

@@ -275,7 +275,7 @@ describe("the 24-hour window", () => {
 });
 
 describe("every send type, as Meta documents it", () => {
-  test("image, audio, video, document, location, reaction, template and a reply", async () => {
+  test("image, audio, sticker, video, document, location, reaction, template and a reply", async () => {
     const s = await setup({ from: "5511900000777" });
     const base = { messaging_product: "whatsapp", recipient_type: "individual", to: "5511900000777" };
     const cases = [
@@ -283,6 +283,8 @@ describe("every send type, as Meta documents it", () => {
         { type: "image", image: { link: "https://example.com/a.jpg", caption: "Foto" } }],
       [{ type: "audio", audio: { link: "https://example.com/a.ogg" } },
         { type: "audio", audio: { link: "https://example.com/a.ogg" } }],
+      [{ type: "sticker", sticker: { link: "https://example.com/s.webp" } },
+        { type: "sticker", sticker: { link: "https://example.com/s.webp" } }],
       [{ type: "video", video: { link: "https://example.com/a.mp4" } },
         { type: "video", video: { link: "https://example.com/a.mp4" } }],
       [{ type: "document", document: { link: "https://example.com/a.pdf", filename: "nota.pdf", caption: "Nota" } },
@@ -323,7 +325,8 @@ describe("bad requests name what is wrong", () => {
     assert.equal(notJson.status, 400);
     const cases = [
       [{ conversation_id: s.conversation.id, type: "text", text: {} }, "text.body"],
-      [{ conversation_id: s.conversation.id, type: "sticker", sticker: {} }, "type"],
+      [{ conversation_id: s.conversation.id, type: "sticker", sticker: {} }, "sticker.link"],
+      [{ conversation_id: s.conversation.id, type: "contacts", contacts: [] }, "type"],
       [{ conversation_id: s.conversation.id, channel_id: s.channel.id, to: "+5511900000400", type: "text", text: { body: "x" } }, "conversation_id"],
       [{ conversation_id: "con_000000000000000000000000", type: "text", text: { body: "x" } }, "conversation_id"],
       [{ channel_id: "chn_000000000000000000000000", to: "+5511900000400", type: "text", text: { body: "x" } }, "channel_id"],

@@ -8,7 +8,7 @@ import {
 import { gatewaySuite } from "./gateways.mjs";
 
 const TOKEN = "wpp-test-token";
-const SENDS = new RegExp(`^/api/${SESSION}/(send-message|send-image|send-file|send-voice|send-location|react-message)$`);
+const SENDS = new RegExp(`^/api/${SESSION}/(send-message|send-image|send-file|send-voice|send-sticker|send-location|react-message)$`);
 const recipient = (to) => ({ phone: to, isGroup: false, isNewsletter: false, isLid: false });
 
 gatewaySuite({
@@ -37,6 +37,7 @@ gatewaySuite({
       text: ["send-message", { ...recipient(to), message: "Olá!" }],
       reply: ["send-message", { ...recipient(to), message: "Respondendo", options: { quotedMsg: inbound.provider_message_id } }],
       image: ["send-image", { ...recipient(to), caption: "Seu pedido", path: body.image?.link }],
+      sticker: ["send-sticker", { ...recipient(to), path: body.sticker?.link }],
       location: ["send-location", { ...recipient(to), lat: "-23.5617", lng: "-46.6559", title: "Loja", address: "Av. Paulista, 1000" }],
       reaction: ["react-message", { msgId: inbound.provider_message_id, reaction: "👍" }],
     }[kind];

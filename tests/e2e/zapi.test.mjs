@@ -10,7 +10,7 @@ import { call } from "./harness.mjs";
 import { gatewaySuite } from "./gateways.mjs";
 
 const PREFIX = `/instances/${INSTANCE_ID}/token/${INSTANCE_TOKEN}/`;
-const SENDS = /\/send-(text|image|video|audio|document\/\w+|location|reaction|remove-reaction)$/;
+const SENDS = /\/send-(text|image|sticker|video|audio|document\/\w+|location|reaction|remove-reaction)$/;
 
 const suite = gatewaySuite({
   name: "zapi",
@@ -39,6 +39,7 @@ const suite = gatewaySuite({
       text: ["send-text", { phone: to, message: "Olá!" }],
       reply: ["send-text", { phone: to, message: "Respondendo", messageId: inbound.provider_message_id }],
       image: ["send-image", { phone: to, image: body.image?.link, caption: "Seu pedido" }],
+      sticker: ["send-sticker", { phone: to, sticker: body.sticker?.link }],
       location: ["send-location", { phone: to, title: "Loja", address: "Av. Paulista, 1000", latitude: "-23.5617", longitude: "-46.6559" }],
       reaction: ["send-reaction", { phone: to, reaction: "👍", messageId: inbound.provider_message_id }],
     }[kind];

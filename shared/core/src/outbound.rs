@@ -23,8 +23,8 @@ const MAX_TEMPLATE_NAME_CHARS: usize = 512;
 const MAX_FILENAME_CHARS: usize = 255;
 /// Room for the longest emoji sequences (families, flags with modifiers), not for words.
 const MAX_EMOJI_CHARS: usize = 32;
-const TYPE_NAMES: [&str; 8] = [
-    "text", "image", "audio", "video", "document", "location", "reaction", "template",
+const TYPE_NAMES: [&str; 9] = [
+    "text", "image", "audio", "sticker", "video", "document", "location", "reaction", "template",
 ];
 
 /// Whether a free-form message may be sent now: strictly less than 24 h since the contact last
@@ -54,6 +54,10 @@ pub enum OutboundBody {
         caption: Option<String>,
     },
     Audio {
+        link: String,
+    },
+    /// WhatsApp wants a WebP; the provider refuses anything else.
+    Sticker {
         link: String,
     },
     Video {
@@ -213,6 +217,12 @@ fn parse_body(kind: &str, object: Value) -> Result<(OutboundBody, Option<String>
             upload = uploaded;
             OutboundBody::Audio { link }
         }
+        "sticker" => {
+            let mut f = Fields::new(kind, kind, object, &["link", "id"])?;
+            let (link, uploaded) = f.link_or_upload()?;
+            upload = uploaded;
+            OutboundBody::Sticker { link }
+        }
         "document" => {
             let allowed = ["link", "id", "caption", "filename"];
             let mut f = Fields::new(kind, kind, object, &allowed)?;
@@ -314,6 +324,7 @@ impl OutboundBody {
             Self::Text { .. } => "text",
             Self::Image { .. } => "image",
             Self::Audio { .. } => "audio",
+            Self::Sticker { .. } => "sticker",
             Self::Video { .. } => "video",
             Self::Document { .. } => "document",
             Self::Location { .. } => "location",
@@ -339,6 +350,7 @@ impl OutboundBody {
             Self::Text { body, .. } => Content::Text { body: body.clone() },
             Self::Image { link, caption } => Content::Image(media(link, caption, &None)),
             Self::Audio { link } => Content::Audio(media(link, &None, &None)),
+            Self::Sticker { link } => Content::Sticker(media(link, &None, &None)),
             Self::Video { link, caption } => Content::Video(media(link, caption, &None)),
             Self::Document {
                 link,
@@ -378,6 +390,7 @@ impl OutboundBody {
         match self {
             Self::Image { link, .. }
             | Self::Audio { link }
+            | Self::Sticker { link }
             | Self::Video { link, .. }
             | Self::Document { link, .. } => *link = new_link,
             _ => {}

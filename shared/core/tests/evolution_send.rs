@@ -103,6 +103,11 @@ fn every_body_type_becomes_evolutions_documented_json() {
             r#"{"number":"5511987654321","mediatype":"audio","media":"https://cdn.example.test/a.ogg"}"#,
         ),
         (
+            ponte("sticker", json!({"link": "https://cdn.example.test/s.webp"})),
+            "message/sendSticker",
+            r#"{"number":"5511987654321","sticker":"https://cdn.example.test/s.webp"}"#,
+        ),
+        (
             ponte(
                 "document",
                 json!({"link": "https://cdn.example.test/x?id=9", "caption": "nota", "filename": "nf-123.pdf"}),

@@ -77,6 +77,10 @@ fn every_body_type_becomes_metas_documented_json() {
             envelope("audio", json!({"link": link})),
         ),
         (
+            ponte("sticker", json!({"link": link})),
+            envelope("sticker", json!({"link": link})),
+        ),
+        (
             ponte("video", json!({"link": link, "caption": "clip"})),
             envelope("video", json!({"link": link, "caption": "clip"})),
         ),

@@ -127,6 +127,11 @@ fn every_body_type_goes_to_its_route_with_the_documented_fields_in_order() {
             format!(r#"{{{recipient},"path":"https://cdn.example.test/a.ogg"}}"#),
         ),
         (
+            ponte("sticker", json!({"link": "https://cdn.example.test/s.webp"})),
+            "send-sticker",
+            format!(r#"{{{recipient},"path":"https://cdn.example.test/s.webp"}}"#),
+        ),
+        (
             ponte(
                 "location",
                 json!({"latitude": -23.5613, "longitude": -46.6565, "name": "Loja Paulista",

@@ -108,6 +108,13 @@ fn every_body_type_becomes_z_apis_documented_call() {
             json!({"phone": TO, "audio": "https://cdn.example.com/a.ogg"}),
         ),
         (
+            OutboundBody::Sticker {
+                link: "https://cdn.example.com/s.webp".into(),
+            },
+            "send-sticker",
+            json!({"phone": TO, "sticker": "https://cdn.example.com/s.webp"}),
+        ),
+        (
             OutboundBody::Video {
                 link: "https://cdn.example.com/v.mp4".into(),
                 caption: Some("unboxing".into()),

@@ -56,7 +56,7 @@ fn every_bad_field_is_named() {
             "type",
         ),
         (
-            to_conversation("sticker", json!({"link": "https://x.test/a"})),
+            to_conversation("contacts", json!([{"name": {"formatted_name": "Ana"}}])),
             "type",
         ),
         (json!({"conversation_id": "con_1", "type": 3}), "type"),
@@ -118,6 +118,10 @@ fn every_bad_field_is_named() {
             "audio.caption",
         ),
         (to_conversation("video", json!({"link": 1})), "video.link"),
+        (
+            to_conversation("sticker", json!({"link": "https://x.test/s.webp", "caption": "x"})),
+            "sticker.caption",
+        ),
         (
             to_conversation(
                 "document",
@@ -303,6 +307,10 @@ fn every_type_parses_and_maps_to_stored_content() {
             json!({"type": "audio", "url": link}),
         ),
         (
+            to_conversation("sticker", json!({"link": link})),
+            json!({"type": "sticker", "url": link}),
+        ),
+        (
             to_conversation("video", json!({"link": link})),
             json!({"type": "video", "url": link}),
         ),
@@ -381,7 +389,7 @@ fn the_window_closes_exactly_24_hours_after_the_last_inbound_message() {
 
 #[test]
 fn media_can_come_from_an_upload_by_id_instead_of_a_link() {
-    for kind in ["image", "audio", "video", "document"] {
+    for kind in ["image", "audio", "sticker", "video", "document"] {
         let mut request = parse_ok(to_conversation(kind, json!({"id": "med_0123abc"})));
         assert_eq!(request.upload.as_deref(), Some("med_0123abc"), "{kind}");
         request

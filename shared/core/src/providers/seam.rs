@@ -51,6 +51,7 @@ impl Capabilities {
             OutboundBody::Text { .. } => (true, "text"),
             OutboundBody::Image { .. }
             | OutboundBody::Audio { .. }
+            | OutboundBody::Sticker { .. }
             | OutboundBody::Video { .. }
             | OutboundBody::Document { .. } => (self.media_by_link, "media_by_link"),
             OutboundBody::Location { .. } => (self.location, "location"),

@@ -12,6 +12,7 @@ use crate::providers::{HttpRequest, MessageRef, PreparedCall, ResolvedRefs};
 
 pub const SEND_TEXT: &str = "message/sendText";
 pub const SEND_MEDIA: &str = "message/sendMedia";
+pub const SEND_STICKER: &str = "message/sendSticker";
 pub const SEND_LOCATION: &str = "message/sendLocation";
 pub const SEND_REACTION: &str = "message/sendReaction";
 pub const MARK_READ: &str = "chat/markMessageAsRead";
@@ -42,6 +43,14 @@ pub fn prepare_send(to: &str, body: &OutboundBody, refs: &ResolvedRefs) -> Prepa
             media(to, "video", link, caption.as_deref(), None, quoted)
         }
         OutboundBody::Audio { link } => media(to, "audio", link, None, None, quoted),
+        OutboundBody::Sticker { link } => (
+            SEND_STICKER,
+            to_json(&StickerBody {
+                number: to,
+                sticker: link,
+                quoted,
+            }),
+        ),
         OutboundBody::Document {
             link,
             caption,
@@ -204,6 +213,14 @@ struct TextBody<'a> {
     number: &'a str,
     text: &'a str,
     link_preview: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quoted: Option<Quoted<'a>>,
+}
+
+#[derive(Serialize)]
+struct StickerBody<'a> {
+    number: &'a str,
+    sticker: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     quoted: Option<Quoted<'a>>,
 }

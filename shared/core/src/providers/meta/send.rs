@@ -44,6 +44,9 @@ pub fn send_request(
         OutboundBody::Audio { link } => Payload::Audio {
             audio: MediaObject::new(link, refs.media_id, None, None),
         },
+        OutboundBody::Sticker { link } => Payload::Sticker {
+            sticker: MediaObject::new(link, refs.media_id, None, None),
+        },
         OutboundBody::Video { link, caption } => Payload::Video {
             video: MediaObject::new(link, refs.media_id, caption.as_deref(), None),
         },
@@ -330,6 +333,7 @@ enum Payload<'a> {
     Text { text: TextObject<'a> },
     Image { image: MediaObject<'a> },
     Audio { audio: MediaObject<'a> },
+    Sticker { sticker: MediaObject<'a> },
     Video { video: MediaObject<'a> },
     Document { document: MediaObject<'a> },
     Location { location: LocationObject<'a> },

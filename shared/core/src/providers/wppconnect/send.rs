@@ -12,6 +12,8 @@ pub const SEND_MESSAGE: &str = "send-message";
 pub const SEND_IMAGE: &str = "send-image";
 pub const SEND_FILE: &str = "send-file";
 pub const SEND_VOICE: &str = "send-voice";
+/// The server converts the image into a sticker; it takes no quoted message.
+pub const SEND_STICKER: &str = "send-sticker";
 pub const SEND_LOCATION: &str = "send-location";
 pub const REACT_MESSAGE: &str = "react-message";
 pub const SEND_SEEN: &str = "send-seen";
@@ -97,6 +99,13 @@ struct FileOptions {
 }
 
 #[derive(Serialize)]
+struct StickerBody<'a> {
+    #[serde(flatten)]
+    to: Recipient<'a>,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct VoiceBody<'a> {
     #[serde(flatten)]
@@ -170,6 +179,13 @@ pub fn prepare(to: &str, body: &OutboundBody, refs: &ResolvedRefs) -> PreparedCa
                 file(recipient, link, caption.as_deref(), filename, quoted, kind),
             )
         }
+        OutboundBody::Sticker { link } => (
+            SEND_STICKER,
+            to_json(&StickerBody {
+                to: recipient,
+                path: link,
+            }),
+        ),
         OutboundBody::Audio { link } => (
             SEND_VOICE,
             to_json(&VoiceBody {

@@ -18,6 +18,7 @@ pub const SEND_TEXT: &str = "send-text";
 pub const SEND_IMAGE: &str = "send-image";
 pub const SEND_AUDIO: &str = "send-audio";
 pub const SEND_VIDEO: &str = "send-video";
+pub const SEND_STICKER: &str = "send-sticker";
 /// Followed by `/{extension}`: Z-API takes the file type from the path.
 pub const SEND_DOCUMENT: &str = "send-document";
 pub const SEND_LOCATION: &str = "send-location";
@@ -77,6 +78,14 @@ pub fn prepare_send(phone: &str, body: &OutboundBody, refs: &ResolvedRefs) -> Pr
             to_json(&AudioBody {
                 phone,
                 audio: link,
+                message_id: quoted,
+            }),
+        ),
+        OutboundBody::Sticker { link } => (
+            SEND_STICKER.to_string(),
+            to_json(&StickerBody {
+                phone,
+                sticker: link,
                 message_id: quoted,
             }),
         ),
@@ -314,6 +323,15 @@ struct ImageBody<'a> {
 struct AudioBody<'a> {
     phone: &'a str,
     audio: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StickerBody<'a> {
+    phone: &'a str,
+    sticker: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     message_id: Option<&'a str>,
 }
