@@ -4,13 +4,14 @@
 // the Graph API emulator's media lookup.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, test } from "node:test";
 import { startEvolution } from "../../tools/evolution-emulator.mjs";
 import { API_KEY, INSTANCE, envelope as evolutionEnvelope } from "../../tools/evolution-payloads.mjs";
 import { startGraph } from "../../tools/graph-emulator.mjs";
 import { startMediaHost } from "../../tools/media-host.mjs";
 import { envelope } from "../../tools/meta-payloads.mjs";
-import { call, createChannel, createMetaChannel, createTenant, postWebhook, startPonte } from "./harness.mjs";
+import { call, createChannel, createMetaChannel, createTenant, d1File, postWebhook, startPonte } from "./harness.mjs";
 
 const LINK_TTL_S = 10;
 const MAX_BYTES = 1024 * 1024;
@@ -55,8 +56,7 @@ async function metaSetup() {
 }
 
 /** Serves `bytes` as Meta media `mediaId` and posts the webhook of a message carrying it. */
-async function metaMediaArrives(s, { type = "image", bytes, mimeType = "image/jpeg", declared, urls, failures, extra = {} }) {
-  const mediaId = `${9_000_000 + ++files}`;
+async function metaMediaArrives(s, { type = "image", bytes, mimeType = "image/jpeg", declared, urls, failures, extra = {}, mediaId = `${9_000_000 + ++files}` }) {
   const links = urls ?? [host.put(`/meta/${mediaId}`, bytes, mimeType, { token: s.accessToken, failures })];
   graph.registerMedia(mediaId, { urls: links, mimeType, sha256: declared ?? sha256(bytes).toString("hex"), size: bytes.length, token: s.accessToken });
   const message = { from: "5511987650000", id: `wamid.MEDIA${mediaId}`, timestamp: seconds(), type,
@@ -145,6 +145,31 @@ describe("inbound copy", () => {
     assert.equal((await settled(s.key, broken.wamid)).media.status, "ready");
   });
 
+  test("a job that keeps crashing the copier goes to the dead letter queue, whose consumer fails it; the message stays", async () => {
+    const s = await metaSetup();
+    const bytes = randomBytes(1024);
+    // Every claim of this one attachment fails inside D1, so the consumer throws and the queue
+    // redelivers it until its retries run out.
+    const marker = `${7_000_000 + ++files}`;
+    const db = new DatabaseSync(d1File(ponte.persist));
+    db.exec(`CREATE TRIGGER test_media_claim_fails BEFORE UPDATE OF attempts ON media
+             WHEN OLD.source LIKE '%${marker}%' BEGIN SELECT RAISE(ABORT, 'injected'); END`);
+    try {
+      const { wamid } = await metaMediaArrives(s, { bytes, mediaId: marker });
+      const failed = await eventually(async () => {
+        const message = await messageByProviderId(s.key, wamid);
+        assert.equal(message.media?.status, "failed", `still ${message.media?.status}`);
+        return message;
+      }, 60_000);
+      assert.match(failed.media.error, /kept failing/);
+      assert.doesNotMatch(failed.media.error, /injected/, "internals must not leak");
+      assert.equal(failed.type, "image", "the message is still there");
+    } finally {
+      db.exec("DROP TRIGGER test_media_claim_fails");
+      db.close();
+    }
+  });
+
   test("a sha256 mismatch fails with that reason; a file over the limit is refused with its size", async () => {
     const s = await metaSetup();
     const wrong = await metaMediaArrives(s, { bytes: randomBytes(1024), declared: "00".repeat(32) });
@@ -222,6 +247,39 @@ describe("outbound media", () => {
     const big = await upload(tenant.api_key, randomBytes(MAX_BYTES + 1), "application/pdf");
     assert.equal(big.status, 413);
     assert.match((await big.json()).detail, new RegExp(`at most ${MAX_BYTES}`));
+  });
+
+  test("an upload can be a multipart form, as a browser sends it; a broken form or one without its file says why", async () => {
+    const tenant = await createTenant(ponte);
+    const bytes = randomBytes(300_000);
+    const form = new FormData();
+    form.append("caption", "catálogo de dezembro");
+    form.append("file", new Blob([bytes], { type: "application/pdf" }), "catálogo.pdf");
+    const res = await fetch(`${ponte.base}/v1/media`, { method: "POST", headers: { authorization: `Bearer ${tenant.api_key}` }, body: form });
+    assert.equal(res.status, 201, await res.clone().text());
+    const file = await res.json();
+    assert.deepEqual([file.size, file.sha256, file.content_type, file.filename], [bytes.length, sha256(bytes).toString("hex"), "application/pdf", "catálogo.pdf"]);
+    const back = await fetch(`${ponte.base}${file.url}`);
+    assert.deepEqual(Buffer.from(await back.arrayBuffer()), bytes);
+    assert.match(back.headers.get("content-disposition"), /^attachment/);
+
+    const post = (body, type) => fetch(`${ponte.base}/v1/media`, { method: "POST", headers: { authorization: `Bearer ${tenant.api_key}`, "content-type": type }, body });
+    const textOnly = new FormData();
+    textOnly.append("caption", "sem arquivo");
+    const missing = await fetch(`${ponte.base}/v1/media`, { method: "POST", headers: { authorization: `Bearer ${tenant.api_key}` }, body: textOnly });
+    assert.equal(missing.status, 422);
+    assert.equal((await missing.json()).field, "file");
+    const cut = `--b0undary\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n${"x".repeat(5000)}`;
+    const truncated = await post(cut, "multipart/form-data; boundary=b0undary");
+    assert.equal(truncated.status, 400);
+    assert.match((await truncated.json()).detail, /ends before its file does/);
+    const noBoundary = await post(cut, "multipart/form-data");
+    assert.equal(noBoundary.status, 422);
+    assert.equal((await noBoundary.json()).field, "content-type");
+    const over = new FormData();
+    over.append("file", new Blob([randomBytes(MAX_BYTES + 1)]), "big.bin");
+    const big = await fetch(`${ponte.base}/v1/media`, { method: "POST", headers: { authorization: `Bearer ${tenant.api_key}` }, body: over });
+    assert.equal(big.status, 413);
   });
 
   test("an upload sent by id reaches the gateway as a signed link to its bytes, and is sent once", async () => {

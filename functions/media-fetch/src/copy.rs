@@ -197,7 +197,9 @@ async fn download(
         .await
         .map_err(|e| match e {
             StreamError::TooLarge { .. } => CopyError::Permanent(e.describe()),
-            StreamError::Failed(_) => CopyError::Transient(e.describe()),
+            StreamError::Unreadable(_) | StreamError::Failed(_) => {
+                CopyError::Transient(e.describe())
+            }
         })?;
     // A value that is not a hash at all says nothing about the bytes, so only a real one is held
     // against them.

@@ -8,7 +8,9 @@ use ponte_edge::bindings::{BLOBS, MEDIA_MAX_BYTES, MEDIA_QUEUE};
 use ponte_edge::http::{json, query_pairs, query_param, ApiResult};
 use ponte_edge::media_links;
 use ponte_edge::problem::ApiError;
-use ponte_edge::r2_stream::{self, Incoming, StreamError};
+use ponte_core::multipart;
+use ponte_edge::form_upload;
+use ponte_edge::r2_stream::{self, StreamError};
 use ponte_edge::realtime::Events;
 use ponte_edge::store::media::{self, MediaJob};
 use ponte_edge::store::{self, read};
@@ -26,7 +28,9 @@ use crate::sender::refusal_detail;
 const MAX_FILENAME_CHARS: usize = 255;
 const DEFAULT_MAX_BYTES: u64 = 100 * 1024 * 1024;
 
-/// The raw body is the file, its `Content-Type` the file's type; `?filename=` names it.
+/// The file is the raw body (its `Content-Type` the file's type, `?filename=` its name) or the
+/// `file` field of a `multipart/form-data` form (its part's type and file name). Either way it
+/// streams into R2.
 pub async fn upload(req: &Request, env: &Env, principal: &Principal, now: i64) -> ApiResult {
     let tenant_id = principal.tenant_id();
     let content_type = req
@@ -37,14 +41,41 @@ pub async fn upload(req: &Request, env: &Env, principal: &Principal, now: i64) -
             field: "content-type".into(),
             reason: "is required: the file's type, like image/jpeg".into(),
         })?;
-    if content_type.to_ascii_lowercase().starts_with("multipart/") {
-        return Err(ApiError::InvalidField {
-            field: "content-type".into(),
-            reason: "send the file itself as the body, with its own type".into(),
-        });
-    }
     let query = query_pairs(req)?;
-    let filename = query_param(&query, "filename").map(str::to_string);
+    let mut filename = query_param(&query, "filename").map(str::to_string);
+    let max = env
+        .var(MEDIA_MAX_BYTES)
+        .ok()
+        .and_then(|v| v.to_string().trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_MAX_BYTES);
+    let body = req.inner().body();
+    let (chunks, length, file_type) = if is_multipart(&content_type) {
+        let boundary = multipart::boundary(&content_type).map_err(|e| ApiError::InvalidField {
+            field: "content-type".into(),
+            reason: e.0,
+        })?;
+        let body = body.ok_or_else(|| ApiError::BadRequest("the body is empty".into()))?;
+        let (part, chunks) = form_upload::file_part(body, &boundary)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("the form is malformed: {e}")))?
+            .ok_or_else(|| ApiError::InvalidField {
+                field: form_upload::FILE_FIELD.into(),
+                reason: "is required: the form field that holds the file".into(),
+            })?;
+        if filename.is_none() {
+            filename = part.filename.filter(|f| !f.is_empty());
+        }
+        let file_type = part
+            .content_type
+            .unwrap_or_else(|| "application/octet-stream".into());
+        (chunks, None, file_type)
+    } else {
+        let length = req
+            .headers()
+            .get("content-length")?
+            .and_then(|l| l.trim().parse::<u64>().ok());
+        (r2_stream::chunks_of(body), length, content_type)
+    };
     if filename
         .as_deref()
         .is_some_and(|f| f.is_empty() || f.chars().count() > MAX_FILENAME_CHARS)
@@ -54,26 +85,16 @@ pub async fn upload(req: &Request, env: &Env, principal: &Principal, now: i64) -
             reason: format!("must be 1 to {MAX_FILENAME_CHARS} characters"),
         });
     }
-    let max = env
-        .var(MEDIA_MAX_BYTES)
-        .ok()
-        .and_then(|v| v.to_string().trim().parse::<u64>().ok())
-        .unwrap_or(DEFAULT_MAX_BYTES);
     let bucket = env
         .bucket(BLOBS)
         .map_err(|e| ApiError::internal(format!("binding {BLOBS}: {e}")))?;
     let id = new_id("med");
     let key = format!("media/{tenant_id}/{id}");
-    let incoming = Incoming::new(
-        req.inner().body(),
-        req.headers().get("content-length")?,
-        Some(content_type),
-        None,
-    );
-    let stored = r2_stream::into_r2(&bucket, &key, incoming, |_| max)
+    let stored = r2_stream::chunks_into_r2(&bucket, &key, chunks, length, file_type, max)
         .await
         .map_err(|e| match e {
             StreamError::TooLarge { .. } => ApiError::PayloadTooLarge(e.describe()),
+            StreamError::Unreadable(reason) => ApiError::BadRequest(reason),
             StreamError::Failed(reason) => ApiError::Unavailable(reason),
         })?;
     if stored.size == 0 {
@@ -100,6 +121,13 @@ pub async fn upload(req: &Request, env: &Env, principal: &Principal, now: i64) -
             "url": media_links::signed_path(&id),
         }),
     )
+}
+
+fn is_multipart(content_type: &str) -> bool {
+    content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("multipart/")
 }
 
 /// How a send hands an upload to its provider.

@@ -10,6 +10,7 @@ pub mod identity;
 pub mod ids;
 pub mod media;
 pub mod model;
+pub mod multipart;
 pub mod outbound;
 pub mod providers;
 pub mod realtime;

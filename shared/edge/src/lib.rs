@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bindings;
 pub mod channel_cache;
+pub mod form_upload;
 pub mod http;
 pub mod media_links;
 pub mod problem;

@@ -1,15 +1,17 @@
-//! A provider's response body into R2 without holding it whole: chunk by chunk through a
-//! fixed-length stream (R2 needs the length up front), hashed on the way. Memory stays flat
-//! whatever the file's size.
+//! A provider's response body or a client's upload into R2 without holding it whole: chunk by
+//! chunk through a fixed-length stream when the length is known (R2 needs it up front), else as
+//! a multipart upload of fixed-size parts; hashed on the way. Memory stays flat whatever the
+//! file's size.
 
 use futures_util::future::join;
+use futures_util::stream::LocalBoxStream;
 use futures_util::StreamExt;
-use ponte_core::signature::{sha256, Sha256Stream};
+use ponte_core::signature::Sha256Stream;
 use worker::js_sys::{BigInt, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{ReadableStream, TransformStream};
-use worker::{Bucket, ByteStream, HttpMetadata, ResponseBody};
+use worker::{Bucket, ByteStream, HttpMetadata, MultipartUpload, ResponseBody};
 
 /// What landed in R2.
 pub struct Stored {
@@ -25,7 +27,9 @@ pub struct Stored {
 pub enum StreamError {
     /// More bytes than allowed: will not fit however often it is tried.
     TooLarge { size: u64, max: u64 },
-    /// Reading or storing failed; another try may succeed.
+    /// The body could not be read to its end: a dropped connection, or a malformed form.
+    Unreadable(String),
+    /// Storing failed; another try may succeed.
     Failed(String),
 }
 
@@ -35,7 +39,7 @@ impl StreamError {
             Self::TooLarge { size, max } => {
                 format!("the file is {size} bytes; at most {max} bytes are taken for this type")
             }
-            Self::Failed(reason) => reason.clone(),
+            Self::Unreadable(reason) | Self::Failed(reason) => reason.clone(),
         }
     }
 }
@@ -81,9 +85,20 @@ impl Incoming {
     }
 }
 
+/// Bytes on their way in, chunk by chunk; an error says what failed to read.
+pub type Chunks = LocalBoxStream<'static, Result<Vec<u8>, String>>;
+
+/// A body's chunks as [`Chunks`]; no body is no chunks.
+pub fn chunks_of(body: Option<ReadableStream>) -> Chunks {
+    match body {
+        Some(body) => ByteStream::from(body)
+            .map(|chunk| chunk.map_err(|e| format!("reading the body: {e}")))
+            .boxed_local(),
+        None => futures_util::stream::empty().boxed_local(),
+    }
+}
+
 /// Streams `incoming` into `bucket` at `key`. `limit(content_type)` is the most bytes allowed.
-/// A body of unknown length is read in full, up to the limit: R2 takes a stream only when its
-/// length is known.
 pub async fn into_r2(
     bucket: &Bucket,
     key: &str,
@@ -96,6 +111,20 @@ pub async fn into_r2(
         content_type,
     } = incoming;
     let max = limit(&content_type);
+    chunks_into_r2(bucket, key, chunks_of(body), length, content_type, max).await
+}
+
+/// Streams `chunks` into `bucket` at `key`, `length` bytes if known. A known length streams
+/// through one put; an unknown one goes up in parts of [`PART_BYTES`] (R2 takes a single stream
+/// only when its length is known), so neither is ever held whole.
+pub async fn chunks_into_r2(
+    bucket: &Bucket,
+    key: &str,
+    chunks: Chunks,
+    length: Option<u64>,
+    content_type: String,
+    max: u64,
+) -> Result<Stored, StreamError> {
     if let Some(length) = length.filter(|l| *l > max) {
         return Err(StreamError::TooLarge { size: length, max });
     }
@@ -103,23 +132,12 @@ pub async fn into_r2(
         content_type: Some(content_type.clone()),
         ..Default::default()
     };
-    let (size, sha256) = match (length, body) {
-        (Some(length), Some(body)) => {
-            let sha256 = streamed(bucket, key, body, length, metadata).await?;
+    let (size, sha256) = match length {
+        Some(length) => {
+            let sha256 = streamed(bucket, key, chunks, length, metadata).await?;
             (length, sha256)
         }
-        (_, body) => {
-            let bytes = read_up_to(body, max).await?;
-            let sha256 = sha256(&bytes);
-            let size = bytes.len() as u64;
-            bucket
-                .put(key, bytes)
-                .http_metadata(metadata)
-                .execute()
-                .await
-                .map_err(|e| StreamError::Failed(format!("storing into R2: {e}")))?;
-            (size, sha256)
-        }
+        None => in_parts(bucket, key, chunks, max, metadata).await?,
     };
     Ok(Stored {
         key: key.to_string(),
@@ -136,7 +154,7 @@ pub async fn into_r2(
 async fn streamed(
     bucket: &Bucket,
     key: &str,
-    body: ReadableStream,
+    mut chunks: Chunks,
     length: u64,
     metadata: HttpMetadata,
 ) -> Result<[u8; 32], StreamError> {
@@ -153,11 +171,9 @@ async fn streamed(
         .http_metadata(metadata)
         .execute();
     let pump = async {
-        let mut chunks = ByteStream::from(body);
         let mut hash = Sha256Stream::default();
         while let Some(chunk) = chunks.next().await {
-            let chunk =
-                chunk.map_err(|e| StreamError::Failed(format!("reading the download: {e}")))?;
+            let chunk = chunk.map_err(StreamError::Unreadable)?;
             hash.update(&chunk);
             JsFuture::from(writer.write_with_chunk(&Uint8Array::from(chunk.as_slice())))
                 .await
@@ -174,22 +190,97 @@ async fn streamed(
     hashed
 }
 
-/// A body of unknown length, read whole but never past `max`.
-async fn read_up_to(body: Option<ReadableStream>, max: u64) -> Result<Vec<u8>, StreamError> {
-    let mut bytes = Vec::new();
-    let Some(body) = body else {
-        return Ok(bytes);
-    };
-    let mut chunks = ByteStream::from(body);
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(|e| StreamError::Failed(format!("reading the body: {e}")))?;
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() as u64 > max {
-            return Err(StreamError::TooLarge {
-                size: bytes.len() as u64,
-                max,
-            });
+/// R2's parts must all be one size but the last, and at least 5 MiB.
+pub const PART_BYTES: usize = 8 * 1024 * 1024;
+
+/// A body of unknown length: a small one in one put, a larger one as a multipart upload of
+/// [`PART_BYTES`] parts, so at most one part is held. Over `max` it stops, and nothing is kept.
+async fn in_parts(
+    bucket: &Bucket,
+    key: &str,
+    mut chunks: Chunks,
+    max: u64,
+    metadata: HttpMetadata,
+) -> Result<(u64, [u8; 32]), StreamError> {
+    let failed = |what: &str, e: worker::Error| StreamError::Failed(format!("{what}: {e}"));
+    let mut hash = Sha256Stream::default();
+    let mut size = 0u64;
+    let mut part = Vec::new();
+    let mut upload: Option<MultipartUpload> = None;
+    let mut uploaded = Vec::new();
+    let result = async {
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(StreamError::Unreadable)?;
+            size += chunk.len() as u64;
+            if size > max {
+                return Err(StreamError::TooLarge { size, max });
+            }
+            hash.update(&chunk);
+            let mut rest = chunk.as_slice();
+            while !rest.is_empty() {
+                let take = (PART_BYTES - part.len()).min(rest.len());
+                part.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+                if part.len() == PART_BYTES {
+                    if upload.is_none() {
+                        let created = bucket
+                            .create_multipart_upload(key)
+                            .http_metadata(metadata.clone())
+                            .execute()
+                            .await
+                            .map_err(|e| failed("starting the upload into R2", e))?;
+                        upload = Some(created);
+                    }
+                    if let Some(upload) = &upload {
+                        let number = u16::try_from(uploaded.len() + 1).map_err(|_| {
+                            StreamError::Failed("the file has too many parts for R2".into())
+                        })?;
+                        let full = std::mem::replace(&mut part, Vec::with_capacity(PART_BYTES));
+                        uploaded.push(
+                            upload
+                                .upload_part(number, full)
+                                .await
+                                .map_err(|e| failed("storing a part into R2", e))?,
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        if let Some(upload) = upload {
+            let _ = upload.abort().await;
+        }
+        return Err(e);
+    }
+    match upload {
+        None => {
+            bucket
+                .put(key, part)
+                .http_metadata(metadata)
+                .execute()
+                .await
+                .map_err(|e| failed("storing into R2", e))?;
+        }
+        Some(upload) => {
+            if !part.is_empty() {
+                let number = u16::try_from(uploaded.len() + 1)
+                    .map_err(|_| StreamError::Failed("the file has too many parts for R2".into()))?;
+                match upload.upload_part(number, part).await {
+                    Ok(last) => uploaded.push(last),
+                    Err(e) => {
+                        let _ = upload.abort().await;
+                        return Err(failed("storing a part into R2", e));
+                    }
+                }
+            }
+            upload
+                .complete(uploaded)
+                .await
+                .map_err(|e| failed("finishing the upload into R2", e))?;
         }
     }
-    Ok(bytes)
+    Ok((size, hash.finish()))
 }
