@@ -21,7 +21,7 @@ use ponte_edge::http::public_base_url;
 use ponte_edge::media_links::PROVIDER_LINK_TTL_SECONDS;
 use ponte_edge::provider_http;
 use ponte_edge::store::channels::OpenedChannel;
-use worker::{D1Database, Env, Request};
+use worker::{D1Database, Env, Request, ResponseBody};
 
 use crate::sender::refusal_detail;
 
@@ -188,13 +188,13 @@ pub async fn hand_over(
         .execute()
         .await?
         .ok_or_else(|| ApiError::internal(format!("upload {upload} is not in R2")))?;
-    let file = object
-        .body()
-        .ok_or_else(|| ApiError::internal(format!("upload {upload} has no body")))?
-        .bytes()
-        .await?;
+    let size = object.size();
+    let file = match object.body().map(|body| body.response_body()).transpose()? {
+        Some(ResponseBody::Stream(stream)) => stream,
+        _ => return Err(ApiError::internal(format!("upload {upload} has no body"))),
+    };
     let filename = row.filename.as_deref().unwrap_or(upload);
-    let answer = provider_http::upload(&plan, &file, &content_type, filename, timeout)
+    let answer = provider_http::upload(&plan, file, size, &content_type, filename, timeout)
         .await
         .map_err(|e| ApiError::ProviderUnavailable(e.describe()))?;
     channel

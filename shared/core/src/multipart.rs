@@ -279,5 +279,52 @@ fn parse_headers(text: &str) -> Result<PartHeaders, FormError> {
     Ok(headers)
 }
 
+/// A form of text fields and one file, written around the file's bytes so that they can stream
+/// between `head` and `tail` (the body's length is theirs plus the file's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormEnvelope {
+    /// The body's `Content-Type`, with its boundary.
+    pub content_type: String,
+    pub head: Vec<u8>,
+    pub tail: Vec<u8>,
+}
+
+/// Lays out `fields` and then the file part, as a browser would.
+pub fn envelope(
+    boundary: &str,
+    fields: &[(&str, String)],
+    file_field: &str,
+    filename: &str,
+    file_type: &str,
+) -> FormEnvelope {
+    let mut head = String::new();
+    for (name, value) in fields {
+        head.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n",
+            escape_quoted(name)
+        ));
+    }
+    head.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\n\
+         Content-Type: {}\r\n\r\n",
+        escape_quoted(file_field),
+        escape_quoted(filename),
+        file_type.replace(['\r', '\n'], "")
+    ));
+    FormEnvelope {
+        content_type: format!("multipart/form-data; boundary={boundary}"),
+        head: head.into_bytes(),
+        tail: format!("\r\n--{boundary}--\r\n").into_bytes(),
+    }
+}
+
+/// What browsers do to a name inside quotes: a quote or a line break could end it early.
+fn escape_quoted(value: &str) -> String {
+    value
+        .replace('"', "%22")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
 #[cfg(test)]
 mod tests;

@@ -3,12 +3,16 @@
 use std::pin::pin;
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
+use futures_util::future::{join, select, Either};
+use futures_util::StreamExt;
+use ponte_core::ids::new_id;
+use ponte_core::multipart;
 use ponte_core::providers::{HttpRequest, MediaUpload};
-use worker::js_sys;
+use worker::js_sys::{self, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::web_sys;
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::{ReadableStream, TransformStream};
+use worker::{AbortController, ByteStream, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 /// What the provider answered, raw: classifying it is the adapter's business.
 pub struct ProviderAnswer {
@@ -81,51 +85,68 @@ pub async fn open(request: &HttpRequest, timeout: Duration) -> Result<worker::Re
     }
 }
 
-/// A file to the provider's upload API: a multipart form of its text fields and the file. The
-/// file is in memory here: a form's body needs the whole part (the providers' own limits keep it
-/// within a Worker's).
+/// A file to the provider's upload API: a multipart form of its text fields and the file,
+/// streamed from `file` (`size` bytes, an R2 object's body) between the form's head and tail,
+/// so that a file of any size passes without being held.
 pub async fn upload(
     upload: &MediaUpload,
-    file: &[u8],
+    file: ReadableStream,
+    size: u64,
     content_type: &str,
     filename: &str,
     timeout: Duration,
 ) -> Result<ProviderAnswer, NoAnswer> {
-    let built = build_upload(upload, file, content_type, filename)
-        .map_err(|e| NoAnswer::Network(format!("{e:?}")))?;
-    answered(built, timeout).await
-}
-
-fn build_upload(
-    upload: &MediaUpload,
-    file: &[u8],
-    content_type: &str,
-    filename: &str,
-) -> Result<Request, JsValue> {
-    let form = web_sys::FormData::new()?;
-    for (name, value) in &upload.fields {
-        form.append_with_str(name, value)?;
-    }
-    // `new Blob([bytes], {type})`: the part carries the file's own type.
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"type".into(), &content_type.into())?;
-    let constructor: js_sys::Function =
-        js_sys::Reflect::get(&js_sys::global(), &"Blob".into())?.dyn_into()?;
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(file));
-    let blob = js_sys::Reflect::construct(&constructor, &js_sys::Array::of2(&parts, &options))?;
-    form.append_with_blob_and_filename(upload.file_field, blob.unchecked_ref(), filename)?;
-    // No content-type header: the form sets its own, with the boundary.
+    let network = |e: JsValue| NoAnswer::Network(format!("{e:?}"));
+    let boundary = new_id("----PonteFormBoundary");
+    let form = multipart::envelope(
+        &boundary,
+        &upload.fields,
+        upload.file_field,
+        filename,
+        content_type,
+    );
+    let length = form.head.len() as u64 + size + form.tail.len() as u64;
+    let fixed = worker::worker_sys::FixedLengthStream::new_big_int(js_sys::BigInt::from(length))
+        .map_err(network)?;
+    let fixed: &TransformStream = fixed.unchecked_ref();
+    let writer = fixed.writable().get_writer().map_err(network)?;
     let headers = Headers::new();
     for (name, value) in &upload.headers {
         headers
             .set(name, value)
-            .map_err(|e| JsValue::from_str(&e.to_string()))?;
+            .map_err(|e| NoAnswer::Network(e.to_string()))?;
     }
+    headers
+        .set("content-type", &form.content_type)
+        .map_err(|e| NoAnswer::Network(e.to_string()))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
-        .with_body(Some(form.into()));
-    Request::new_with_init(&upload.url, &init).map_err(|e| JsValue::from_str(&e.to_string()))
+        .with_body(Some(fixed.readable().into()));
+    let built = Request::new_with_init(&upload.url, &init)
+        .map_err(|e| NoAnswer::Network(e.to_string()))?;
+    let write = |bytes: &[u8]| JsFuture::from(writer.write_with_chunk(&Uint8Array::from(bytes)));
+    let pump = async {
+        write(&form.head).await?;
+        let mut chunks = ByteStream::from(file);
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|e| JsValue::from_str(&e.to_string()))?;
+            write(&chunk).await?;
+        }
+        write(&form.tail).await?;
+        JsFuture::from(writer.close()).await
+    };
+    let (pumped, answer) = join(pump, answered(built, timeout)).await;
+    let answer = answer?;
+    // An answer before the whole file was sent is the provider's refusal; keep it.
+    if pumped.is_err() && is_success(answer.status) {
+        return Err(NoAnswer::Network("the file could not be read to its end".into()));
+    }
+    Ok(answer)
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
 }
 
 fn build(request: &HttpRequest) -> worker::Result<Request> {

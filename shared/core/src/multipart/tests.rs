@@ -153,3 +153,31 @@ fn the_boundary_comes_from_the_content_type() {
     let long = format!("multipart/form-data; boundary={}", "x".repeat(71));
     assert!(boundary(&long).is_err());
 }
+
+#[test]
+fn an_envelope_around_a_file_reads_back_as_its_fields_and_file() {
+    let file = tricky_file();
+    let written = envelope(
+        BOUNDARY,
+        &[("messaging_product", "whatsapp".to_string()), ("type", "image/webp".into())],
+        "file",
+        "a \"b\"\r\nContent-Type: text/html.webp",
+        "image/webp",
+    );
+    assert_eq!(boundary(&written.content_type).as_deref(), Ok(BOUNDARY));
+    let body = [written.head.as_slice(), &file, &written.tail].concat();
+    let parts = read(&body, 999).expect("the envelope is a form");
+    assert_eq!(parts.len(), 3);
+    assert_eq!(parts[0].0.name.as_deref(), Some("messaging_product"));
+    assert_eq!(parts[0].1, b"whatsapp");
+    assert_eq!(parts[1].1, b"image/webp");
+    let (headers, bytes) = &parts[2];
+    assert_eq!(headers.name.as_deref(), Some("file"));
+    assert_eq!(
+        headers.filename.as_deref(),
+        Some("a %22b%22%0D%0AContent-Type: text/html.webp"),
+        "a name cannot add a header"
+    );
+    assert_eq!(headers.content_type.as_deref(), Some("image/webp"));
+    assert!(bytes == &file);
+}
