@@ -9,7 +9,9 @@ import WebSocket from "ws";
 import { createTenant, startPonte } from "../tests/e2e/harness.mjs";
 import { ROOT } from "../tools/wrangler-dev.mjs";
 import { listeningPorts, runtimeProcesses } from "./lib/procs.mjs";
-import { inboundPonte } from "./lib/scenarios.mjs";
+import { inboundPhoto, inboundPonte } from "./lib/scenarios.mjs";
+import { startGraph } from "../tools/graph-emulator.mjs";
+import { startMediaHost } from "../tools/media-host.mjs";
 
 const worker = process.argv[2] ?? "webhook-receiver";
 const requests = Number(process.env.BENCH_INBOUND_REQUESTS ?? 2000);
@@ -77,19 +79,21 @@ function summarize(profile) {
 }
 
 const ponte = await startPonte();
+const [graph, host] = await Promise.all([startGraph(), startMediaHost()]);
+const photo = inboundPhoto(graph, host);
 try {
   const procs = runtimeProcesses(ponte.pid, ponte.port);
   const inspector = connect(await findTarget(procs.roles.workers[0]));
   await inspector.ready;
   const tenant = await createTenant(ponte, "Profile");
   // The isolate takes inspector commands while it runs, so they go out during the warm-up.
-  const warmUp = inboundPonte(ponte, tenant, procs, { concurrency: 16, requests: 300, round: 0 });
+  const warmUp = inboundPonte(ponte, tenant, procs, { concurrency: 16, requests: 300, round: 0 }, photo);
   await inspector.send("Runtime.enable");
   await inspector.send("Profiler.enable");
   await inspector.send("Profiler.setSamplingInterval", { interval: 100 });
   await warmUp;
   await inspector.send("Profiler.start");
-  const run = await inboundPonte(ponte, tenant, procs, { concurrency: 16, requests, round: 1 });
+  const run = await inboundPonte(ponte, tenant, procs, { concurrency: 16, requests, round: 1 }, photo);
   const { profile } = await inspector.send("Profiler.stop");
   inspector.close();
   mkdirSync(join(ROOT, "bench/tmp"), { recursive: true });
@@ -100,4 +104,5 @@ try {
   console.log(summarize(profile));
 } finally {
   ponte.stop();
+  await Promise.all([graph.stop(), host.stop()]);
 }

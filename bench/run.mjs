@@ -14,7 +14,7 @@ import { ROOT, startWrangler } from "../tools/wrangler-dev.mjs";
 import { mediaFiles, mediaFloor, mediaPonte } from "./lib/media.mjs";
 import { runtimeProcesses } from "./lib/procs.mjs";
 import { render } from "./lib/report.mjs";
-import { inboundBaseline, inboundEvolution, inboundPonte, medianRound, pairedRatios, realtime, realtimeFloor, send } from "./lib/scenarios.mjs";
+import { inboundBaseline, inboundEvolution, inboundPhoto, inboundPonte, medianRound, pairedRatios, realtime, realtimeFloor, send } from "./lib/scenarios.mjs";
 
 const num = (name, fallback) => Number(process.env[name] ?? fallback);
 const settings = {
@@ -92,11 +92,15 @@ try {
   results.ponte = { startMs: firstAnswer, migrateMs: runtimeStarted - started, processes: procs.roles };
 
   const tenant = await createTenant(ponte, "Bench inbound");
+  // The photo every inbound image webhook carries, looked up through the Graph emulator.
+  const host = await startMediaHost();
+  running.push({ stop: () => host.stop() });
+  const photo = inboundPhoto(graph, host);
   log("inbound: warming up");
   const warmUp = { concurrency: 16, requests: 300, round: 0 };
   await inboundBaseline(baseline, baselineProcs, warmUp);
   await inboundBaseline(storageFloor, floorProcs, warmUp);
-  await inboundPonte(ponte, tenant, procs, warmUp);
+  await inboundPonte(ponte, tenant, procs, warmUp, photo);
   await inboundEvolution(ponte, tenant, procs, warmUp);
   results.baseline.inbound = [];
   results.storageFloor = { inbound: [] };
@@ -109,7 +113,7 @@ try {
       const level = { concurrency, requests: settings.requests, round };
       runs.baseline.push(await inboundBaseline(baseline, baselineProcs, level));
       runs.floor.push(await inboundBaseline(storageFloor, floorProcs, level));
-      runs.ponte.push(await inboundPonte(ponte, tenant, procs, level));
+      runs.ponte.push(await inboundPonte(ponte, tenant, procs, level, photo));
       runs.evolution.push(await inboundEvolution(ponte, tenant, procs, level));
     }
     results.baseline.inbound.push(medianRound(runs.baseline));
@@ -126,9 +130,7 @@ try {
   // Media: the same files copied into R2 and served back by Ponte and by the media floor, the
   // baseline Worker with an R2 binding (bench/baseline/wrangler.media.toml), each warmed up with
   // one small file first.
-  log("media: starting the media host and the media floor");
-  const host = await startMediaHost();
-  running.push({ stop: () => host.stop() });
+  log("media: starting the media floor");
   const mediaFloorTarget = await startWrangler({
     name: "ponte-bench-media-floor",
     configs: ["bench/baseline/wrangler.media.toml"],

@@ -13,6 +13,7 @@ const [base, stateFile, graphPort, evolutionPort] = process.argv.slice(2);
 const operatorKey = process.env.PONTE_OPERATOR_KEY;
 const PHONE_NUMBER_ID = "100000000000001";
 const ACCESS_TOKEN = "demo-access-token";
+const BUSINESS_ACCOUNT_ID = "100000000000099";
 const graph = await startGraph({ port: Number(graphPort) });
 const evolution = await startEvolution({ port: Number(evolutionPort) });
 
@@ -44,7 +45,8 @@ async function seed() {
       const channels = await api("/v1/channels", demo.apiKey);
       const channel = channels.data.find((c) => c.id === demo.channelId);
       const gateway = channels.data.find((c) => c.id === demo.evolutionChannelId);
-      if (channel?.config.graph_base_url === graph.baseUrl && gateway?.config.base_url === evolution.baseUrl) {
+      const current = channel?.config.graph_base_url === graph.baseUrl && channel?.config.business_account_id === BUSINESS_ACCOUNT_ID;
+      if (current && gateway?.config.base_url === evolution.baseUrl) {
         return { ...demo, webhookUrl: channel.webhook_url, evolutionWebhookUrl: gateway.webhook_url };
       }
     } catch {}
@@ -54,7 +56,7 @@ async function seed() {
   const channel = await api("/v1/channels", tenant.api_key, {
     provider: "meta",
     name: "Demo WhatsApp",
-    config: { phone_number_id: PHONE_NUMBER_ID, graph_base_url: graph.baseUrl },
+    config: { phone_number_id: PHONE_NUMBER_ID, graph_base_url: graph.baseUrl, business_account_id: BUSINESS_ACCOUNT_ID },
     secrets: { access_token: ACCESS_TOKEN, app_secret: appSecret, verify_token: "demo-verify-token" },
   });
   const gateway = await api("/v1/channels", tenant.api_key, {
@@ -71,6 +73,10 @@ async function seed() {
 await waitForHealth();
 const demo = await seed();
 graph.register(PHONE_NUMBER_ID, ACCESS_TOKEN);
+graph.registerTemplates(BUSINESS_ACCOUNT_ID, ACCESS_TOKEN, [
+  { name: "order_update", language: "pt_BR", components: [{ type: "BODY", text: "Seu pedido {{1}} saiu para entrega." }] },
+  { name: "welcome_back", language: "en_US", components: [{ type: "BODY", text: "Welcome back! How can we help?" }] },
+]);
 graph.followWithStatuses(PHONE_NUMBER_ID, demo.webhookUrl, demo.appSecret);
 evolution.follow(demo.evolutionWebhookUrl, { echo: true, statuses: ["sent", "delivered", "read"] });
 const evolutionBody = JSON.stringify(evolutionText({ from: "5521998765432", name: "Bruno Lima", body: "Oi! Vocês abrem sábado?" }));
@@ -81,6 +87,10 @@ const body = JSON.stringify(metaText({
 const signature = createHmac("sha256", demo.appSecret).update(body).digest("hex");
 console.log(`
 Ponte is running at ${base}
+
+  The web inbox: open ${base}/ and sign in with the demo tenant key below (it is exchanged for a
+  short-lived token; the key never goes into a URL). Post the sample webhooks below to see
+  conversations arrive live.
 
   operator key      ${operatorKey}
   demo tenant key   ${demo.apiKey}
@@ -97,7 +107,7 @@ curl -s -X POST '${demo.webhookUrl}' \\
 curl -s '${base}/v1/conversations' -H 'authorization: Bearer ${demo.apiKey}'
 
 Answer it (the local Graph API emulator at ${graph.baseUrl} plays WhatsApp and sends the
-statuses back), and watch every change live on ws://${base.replace(/^https?:\/\//, "")}/v1/realtime?access_token=<key>:
+statuses back), and watch every change live in the inbox, or on the WebSocket ${base.replace(/^http/, "ws")}/v1/realtime:
 
 curl -s -X POST '${base}/v1/messages' -H 'authorization: Bearer ${demo.apiKey}' \\
   -H 'content-type: application/json' \\

@@ -21,11 +21,19 @@ if [[ "$("$WASM_BINDGEN_BIN" --version 2>/dev/null || true)" != *"$WASM_BINDGEN_
   # Not --locked: its lockfile pins a webpki-roots the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing Debian's chromium for the browser tests"
+  sudo_=""
+  [[ "$(id -u)" -eq 0 ]] || sudo_="sudo"
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 stamp=node_modules/.ponte-lock-stamp
-if [[ ! -f "$stamp" ]] || ! cmp -s package-lock.json "$stamp"; then
+if [[ ! -f "$stamp" ]] || ! cat package.json package-lock.json | cmp -s - "$stamp"; then
   echo "setup: installing npm packages"
   # `npm install`, not `npm ci`: the lock records only this platform's workerd binary, which
   # `npm ci` reports as out of sync; `npm install` installs exactly the locked versions.
   npm install --no-audit --no-fund
-  cp package-lock.json "$stamp"
+  cat package.json package-lock.json > "$stamp"
 fi

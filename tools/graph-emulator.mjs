@@ -23,11 +23,14 @@ export async function startGraph({ port = 0 } = {}) {
   const waIds = new Map(); // recipient → the wa_id Meta reports for it
   const mediaFiles = new Map(); // media id → { urls, mimeType, sha256, size, token }
   const uploads = new Map(); // media id → what the business uploaded: { bytes, type, fileType, filename }
+  const accounts = new Map(); // business account id → { token, templates }
   const log = callLog("emulator");
   const { calls } = log;
   let counter = 0;
 
   function answer(req, raw) {
+    const listing = req.method === "GET" && req.url.match(new RegExp(`^/${GRAPH_VERSION}/([^/?]+)/message_templates(\\?.*)?$`));
+    if (listing) return templateList(req, listing[1]);
     const lookup = req.method === "GET" && req.url.match(new RegExp(`^/${GRAPH_VERSION}/([^/?]+)$`));
     if (lookup) return mediaLookup(req, lookup[1]);
     const match = req.url.match(new RegExp(`^/${GRAPH_VERSION}/([^/?]+)/messages$`));
@@ -95,6 +98,15 @@ export async function startGraph({ port = 0 } = {}) {
     const id = String(4_000_000_000 + uploads.size);
     uploads.set(id, { bytes: Buffer.from(await file.arrayBuffer()), type: form.get("type"), fileType: file.type, filename: file.name, phoneNumberId });
     return { status: 200, body: { id } };
+  }
+
+  /** `GET /{waba_id}/message_templates`: the account's templates, every status, as Meta lists them. */
+  function templateList(req, accountId) {
+    const account = accounts.get(accountId);
+    if (!account) return metaError(400, 100, `Unsupported get request. Object with ID '${accountId}' does not exist`);
+    if (req.headers.authorization !== `Bearer ${account.token}`) return metaError(401, 190, "Invalid OAuth access token");
+    const data = account.templates.map((t, i) => ({ id: String(5_000_000 + i), status: "APPROVED", category: "UTILITY", components: [], ...t }));
+    return { status: 200, body: { data, paging: { cursors: { before: "QVFIUmFi", after: "QVFIUmJj" } } } };
   }
 
   /** `GET /{media_id}`: where the bytes are now, for the media's own token only. */
@@ -177,6 +189,10 @@ export async function startGraph({ port = 0 } = {}) {
      */
     registerMedia(mediaId, { urls, mimeType, sha256, size, token }) {
       mediaFiles.set(mediaId, { urls: [...urls], mimeType, sha256, size, token });
+    },
+    /** The templates of business account `accountId`, listed for `token`. */
+    registerTemplates(accountId, token, templates) {
+      accounts.set(accountId, { token, templates });
     },
     /** Meta's canonical id for a number, e.g. a Brazilian mobile without its ninth digit. */
     waIdFor(to, waId) {

@@ -115,6 +115,7 @@ export function render(r) {
     `Inbound: ${r.settings.requests} signed Meta webhooks per level (text, image, status; each distinct), closed loop;`,
     `${r.settings.rounds ?? 1} rounds per level, Ponte's and the baselines' alternating, each shown by its median-throughput round;`,
     `the throughput ratio is the median of the rounds' ratios, each Ponte round over the baseline round beside it.`,
+    `Each image webhook's photo (16 KiB) is copied into R2 by media-fetch on the same two cores while the rounds run (one Graph lookup, one download, one R2 put).`,
     ...(r.ponte.inboundEvolution ? [
       `Inbound Evolution: the same mix as Evolution API v2 webhooks, unsigned (the URL's token and the body's apikey authenticate),`,
       `a round of them after each Meta round, paired with the same baseline round.`,

@@ -1,5 +1,6 @@
 // The measured scenarios: inbound webhooks (Ponte's Meta and Evolution endpoints, and the
 // baseline), sends, and realtime fan-out.
+import { createHash, randomBytes } from "node:crypto";
 import { DatabaseSync } from "node:sqlite";
 import { call, createChannel, createMetaChannel, createTenant, d1File, postWebhook } from "../../tests/e2e/harness.mjs";
 import { API_KEY, INSTANCE } from "../../tools/evolution-payloads.mjs";
@@ -7,23 +8,39 @@ import { metaText } from "../../tools/meta-payloads.mjs";
 import { listen } from "./listener.mjs";
 import { runLoad, percentiles } from "./load.mjs";
 import { perRequest } from "./procs.mjs";
-import { evolutionWorkload, metaWorkload, sign } from "./webhooks.mjs";
+import { evolutionWorkload, imageId, metaWorkload, sign } from "./webhooks.mjs";
 
 const phoneId = (() => {
   let n = 0;
   return () => `2002003000${String(++n).padStart(5, "0")}`;
 })();
 
+/** The 16 KiB photo every inbound image webhook carries, served by `host` behind `graph`'s lookup. */
+export function inboundPhoto(graph, host) {
+  const bytes = randomBytes(16 * 1024);
+  const token = "EAAG-bench-inbound";
+  const url = host.put("/bench/photo.jpg", bytes, "image/jpeg", { token });
+  return { graph, token, url, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
+}
+
 /**
  * One round of Meta's signed webhooks at `concurrency` on a fresh channel of `tenant`, then the
- * exactly-once check.
+ * exactly-once check. The images' attachments are real: `photo` is served by the media host
+ * through the Graph emulator's lookup, and media-fetch copies each into R2 on the same cores
+ * while the round runs, as part of what the round costs.
  */
-export async function inboundPonte(ponte, tenant, procs, level) {
+export async function inboundPonte(ponte, tenant, procs, level, photo) {
   const phoneNumberId = phoneId();
-  const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId });
+  photo.graph.register(phoneNumberId, photo.token);
+  const channel = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId, accessToken: photo.token, graphBaseUrl: photo.graph.baseUrl });
   return inboundRound(ponte, procs, level, {
     channel,
-    workload: (label, count) => metaWorkload(phoneNumberId, label, count),
+    workload: (label, count) => {
+      for (let i = 0; i < count; i++) {
+        photo.graph.registerMedia(imageId(label, i), { urls: [photo.url], mimeType: "image/jpeg", sha256: photo.sha256, size: photo.size, token: photo.token });
+      }
+      return metaWorkload(phoneNumberId, label, count, photo.sha256);
+    },
     headers: (body) => ({ "x-hub-signature-256": sign(channel.appSecret, body) }),
   });
 }

@@ -40,8 +40,14 @@ function mixed(count, write) {
   return { bodies, echoes, messages, statuses };
 }
 
-/** Meta's Cloud API webhooks for the phone number `phoneNumberId`. */
-export function metaWorkload(phoneNumberId, label, count) {
+/**
+ * Meta's Cloud API webhooks for the phone number `phoneNumberId`. Each image names its own media
+ * id (`imageId(label, i)`), declared with `imageSha256`: the photo the bench's Graph emulator
+ * serves for every id, so that media-fetch copies each one as it would in production.
+ */
+export const imageId = (label, i) => `IMG${label}N${i}`;
+
+export function metaWorkload(phoneNumberId, label, count, imageSha256) {
   const body = (value, field) => JSON.stringify(metaEnvelope(value, phoneNumberId, field));
   const inbound = (i, content) => {
     const from = contactOf(i);
@@ -51,7 +57,7 @@ export function metaWorkload(phoneNumberId, label, count) {
   const echoId = (i) => `wamid.${label}.ECHO${i}`;
   return mixed(count, {
     text: (i) => inbound(i, { type: "text", text: { body: `Olá, pedido ${i}: quando chega?` } }),
-    image: (i) => inbound(i, { type: "image", image: { mime_type: "image/jpeg", sha256: "5a7b9c0d1e2f", id: `${1_000_000 + i}`, caption: `Foto ${i}` } }),
+    image: (i) => inbound(i, { type: "image", image: { mime_type: "image/jpeg", sha256: imageSha256, id: imageId(label, i), caption: `Foto ${i}` } }),
     status: (i) => body({ statuses: [{ id: echoId(i), status: "delivered", timestamp: seconds(), recipient_id: contactOf(i),
       conversation: { id: "c1", origin: { type: "service" } }, pricing: { billable: true, pricing_model: "CBP", category: "service" } }] }),
     echoes: (indexes) => body({ message_echoes: indexes.map((i) => (

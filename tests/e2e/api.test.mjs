@@ -3,13 +3,18 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import { startGraph } from "../../tools/graph-emulator.mjs";
 import {
   FIXTURES, call, conversations, createMetaChannel, createTenant, messagesOf, postWebhook, startPonte, tenantWithChannel,
 } from "./harness.mjs";
 
 let ponte;
-before(async () => (ponte = await startPonte()));
-after(() => ponte?.stop());
+let graph;
+before(async () => ([ponte, graph] = await Promise.all([startPonte(), startGraph()])));
+after(async () => {
+  ponte?.stop();
+  await graph?.stop();
+});
 
 const textFrom = (waId, id, timestamp, body) => {
   const b = JSON.parse(readFileSync(`${FIXTURES}/meta/text.json`, "utf8"));
@@ -200,6 +205,50 @@ describe("read API", () => {
     };
     assert.deepEqual(await collect("asc"), ["first", "second-a", "second-b", "third"]);
     assert.deepEqual(await collect("desc"), ["third", "second-b", "second-a", "first"]);
+  });
+
+  test("conversations are found by part of the contact's name or digits of the number", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    await postWebhook(ponte, channel, textFrom("5511955551234", "wamid.S1", 1717600000, "oi"));
+    await postWebhook(ponte, channel, textFrom("5521966667777", "wamid.S2", 1717600010, "olá"));
+    const found = async (q) => (await call(ponte, "GET", `/v1/conversations?q=${encodeURIComponent(q)}`, { key })).json.data.map((c) => c.contact.phone);
+    assert.deepEqual(await found("contact 55119"), ["+5511955551234"], "by name, any case");
+    assert.deepEqual(await found("+55 21 96666-7777"), ["+5521966667777"], "by the number as people write it");
+    assert.deepEqual(await found("5555"), ["+5511955551234"], "by digits inside the number");
+    assert.deepEqual(await found("%"), [], "a LIKE wildcard is only a character");
+    assert.equal((await found("contact")).length, 2);
+    const long = await call(ponte, "GET", `/v1/conversations?q=${"x".repeat(101)}`, { key });
+    assert.equal(long.status, 400);
+  });
+
+  test("a Meta channel lists its business account's approved templates; without the account, or on a gateway, 422 says why", async () => {
+    const tenant = await createTenant(ponte);
+    const token = "EAAG-templates";
+    graph.registerTemplates("102290129340398", token, [
+      { name: "order_update", language: "pt_BR", components: [{ type: "BODY", text: "Seu pedido {{1}} saiu" }] },
+      { name: "promo_black_friday", language: "pt_BR", status: "REJECTED", category: "MARKETING" },
+    ]);
+    const channel = await createMetaChannel(ponte, tenant.api_key, { graphBaseUrl: graph.baseUrl, accessToken: token, businessAccountId: "102290129340398" });
+    const listed = await call(ponte, "GET", `/v1/channels/${channel.id}/templates`, { key: tenant.api_key });
+    assert.equal(listed.status, 200, listed.text);
+    assert.deepEqual(listed.json.data.map((t) => [t.name, t.language, t.category]), [["order_update", "pt_BR", "UTILITY"]]);
+    assert.equal(listed.json.data[0].components[0].text, "Seu pedido {{1}} saiu");
+
+    const bare = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId: "110200340056790", graphBaseUrl: graph.baseUrl });
+    const missing = await call(ponte, "GET", `/v1/channels/${bare.id}/templates`, { key: tenant.api_key });
+    assert.equal(missing.status, 422);
+    assert.match(missing.json.detail, /config.business_account_id/);
+    const wrongToken = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId: "110200340056791", graphBaseUrl: graph.baseUrl, businessAccountId: "102290129340398", accessToken: "EAAG-other" });
+    const refused = await call(ponte, "GET", `/v1/channels/${wrongToken.id}/templates`, { key: tenant.api_key });
+    assert.equal(refused.status, 502);
+    assert.match(refused.json.detail, /Invalid OAuth access token/);
+    const gateway = await call(ponte, "POST", "/v1/channels", { key: tenant.api_key, body: { provider: "evolution", name: "gw",
+      config: { base_url: "http://127.0.0.1:9", instance: "loja" }, secrets: { api_key: "k" } } });
+    const none = await call(ponte, "GET", `/v1/channels/${gateway.json.id}/templates`, { key: tenant.api_key });
+    assert.equal(none.status, 422);
+    assert.match(none.json.detail, /evolution channels have no templates/);
+    const other = await createTenant(ponte);
+    assert.equal((await call(ponte, "GET", `/v1/channels/${channel.id}/templates`, { key: other.api_key })).status, 404);
   });
 
   test("bad query parameters are 400 with a detail", async () => {

@@ -130,3 +130,21 @@ pub async fn connect(
     events.publish(env, tenant_id).await;
     json(200, &view)
 }
+
+/// `GET /v1/channels/{id}/templates`: the templates the business may send on this channel, as
+/// its provider lists them now (only approved ones). A provider without templates is 422.
+pub async fn templates(env: &Env, principal: &Principal, id: &str, now: i64) -> ApiResult {
+    let db = store::db(env)?;
+    let channel = channel_cache::by_id(env, &db, principal.tenant_id(), id, now)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no channel {id}")))?;
+    let request = channel
+        .channel
+        .templates_request()
+        .map_err(ApiError::Unprocessable)?;
+    let listed = tell_provider(env, &request, |answer| {
+        channel.channel.parse_templates(answer)
+    })
+    .await?;
+    json(200, &json!({ "data": listed }))
+}

@@ -51,6 +51,9 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         (Method::Post, ["v1", "channels"]) => channels::create(req, env, &principal, now).await,
         (Method::Get, ["v1", "channels"]) => channels::list(req, env, &principal).await,
         (Method::Get, ["v1", "channels", id]) => channels::get(req, env, &principal, id).await,
+        (Method::Get, ["v1", "channels", id, "templates"]) => {
+            channels::templates(env, &principal, id, now).await
+        }
         (Method::Post, ["v1", "channels", id, "connect"]) => {
             channels::connect(req, env, &principal, id, now).await
         }

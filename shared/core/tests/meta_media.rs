@@ -23,6 +23,7 @@ fn config(graph_base_url: Option<&str>) -> MetaConfig {
     MetaConfig {
         phone_number_id: PHONE_NUMBER_ID.into(),
         graph_base_url: graph_base_url.map(str::to_string),
+        business_account_id: None,
     }
 }
 

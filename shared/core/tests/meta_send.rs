@@ -15,6 +15,7 @@ fn config() -> MetaConfig {
     MetaConfig {
         phone_number_id: "110200340056789".into(),
         graph_base_url: None,
+        business_account_id: None,
     }
 }
 
@@ -213,6 +214,7 @@ fn requests_go_to_the_configured_graph_url_with_bearer_auth() {
     let emulator = MetaConfig {
         phone_number_id: "42".into(),
         graph_base_url: Some("http://127.0.0.1:8788/graph/v99.0/".into()),
+        business_account_id: None,
     };
     let local = send_request(&emulator, TOKEN, TO, &body, &ResolvedRefs::default());
     assert_eq!(local.url, "http://127.0.0.1:8788/graph/v99.0/42/messages");

@@ -13,7 +13,8 @@ use std::fmt;
 pub use seam::{
     classify_http, error_reason, parse_base_url, parse_part, require_text, Answer, Capabilities,
     Channel, ConnectionState, ConnectionUpdate, Malformed, MediaFetch, MediaUpload, MessageRef,
-    PreparedCall, Provider, Qr, Reply, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+    PreparedCall, Provider, Qr, Reply, ResolvedRefs, SendOutcome, Template, Unauthenticated,
+    WebhookRequest,
 };
 
 /// Every provider Ponte speaks. Adding one is its folder plus one line here.

@@ -285,6 +285,17 @@ impl std::fmt::Debug for MediaFetch {
     }
 }
 
+/// A template the business may send: its name and language are what a send names.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Template {
+    pub name: String,
+    pub language: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// As the provider describes them (header, body with its `{{1}}` placeholders, buttons).
+    pub components: Vec<Value>,
+}
+
 /// A provider's own upload API for a file the business sends, as plain data: a multipart `POST`
 /// of the text `fields` and the file's bytes under `file_field`. The edge adds the bytes.
 #[derive(Clone, PartialEq, Eq)]
@@ -387,6 +398,17 @@ pub trait Channel {
     /// The provider's id for the uploaded file, or why it refused it.
     fn parse_media_upload(&self, answer: &Answer) -> Result<String, SendOutcome> {
         Err(classify_http(answer, "the provider refused the upload"))
+    }
+
+    /// The call that lists the templates the business may send, or why this channel cannot:
+    /// only providers with templates keep them.
+    fn templates_request(&self) -> Result<HttpRequest, String> {
+        Err(format!("{} channels have no templates", self.provider().name()))
+    }
+
+    /// The templates in the provider's answer, or why it refused.
+    fn parse_templates(&self, answer: &Answer) -> Result<Vec<Template>, SendOutcome> {
+        Err(classify_http(answer, "the provider refused the template list"))
     }
 
     /// The call that asks a gateway for a new session or QR code.

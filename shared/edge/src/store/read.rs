@@ -83,6 +83,8 @@ impl From<ConversationRow> for Conversation {
 pub struct ConversationFilter<'a> {
     pub channel_id: Option<&'a str>,
     pub status: Option<&'a str>,
+    /// Part of the contact's name, or digits of their number.
+    pub search: Option<&'a str>,
     /// Continue after this (last_activity_at, id).
     pub after: Option<(i64, String)>,
     pub limit: u32,
@@ -110,8 +112,26 @@ pub async fn conversations(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
          WHERE c.tenant_id = ?1 AND (?2 IS NULL OR c.channel_id = ?2) AND (?3 IS NULL OR c.status = ?3) \
          AND (?4 IS NULL OR c.last_activity_at < ?4 OR (c.last_activity_at = ?4 AND c.id < ?5)) \
+         AND (?7 IS NULL OR ct.name LIKE ?7 ESCAPE '\\' OR ct.phone_e164 LIKE ?8) \
          ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?6"
     );
+    let (name_pattern, digits_pattern) = match f.search.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(term) => {
+            let escaped: String = term
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            let digits: String = term.chars().filter(char::is_ascii_digit).collect();
+            (
+                Some(format!("%{escaped}%")),
+                (!digits.is_empty()).then(|| format!("%{digits}%")),
+            )
+        }
+        None => (None, None),
+    };
     let (after_at, after_id) = f
         .after
         .clone()
@@ -125,6 +145,8 @@ pub async fn conversations(
             opt_int(after_at),
             opt_text(after_id.as_deref()),
             int(i64::from(f.limit) + 1),
+            opt_text(name_pattern.as_deref()),
+            opt_text(digits_pattern.as_deref()),
         ])?
         .all()
         .await?;

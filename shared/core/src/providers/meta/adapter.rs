@@ -4,8 +4,8 @@ use serde_json::Value;
 
 use super::{
     mark_read_request, media_request, messages_request, parse_mark_read_response,
-    parse_send_response, parse_upload_response, parse_webhook, send_request, upload_request,
-    verify_handshake, MetaConfig, MetaSecrets,
+    parse_send_response, parse_templates, parse_upload_response, parse_webhook, send_request,
+    templates_request, upload_request, verify_handshake, MetaConfig, MetaSecrets,
 };
 use crate::identity::stored_identity;
 use crate::media::whatsapp_media_limit;
@@ -14,7 +14,8 @@ use crate::outbound::{FieldError, OutboundBody};
 use crate::providers::seam::parse_part;
 use crate::providers::{
     Answer, Capabilities, Channel, HttpRequest, Malformed, MediaFetch, MediaUpload, MessageRef,
-    PreparedCall, Provider, Reply, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+    PreparedCall, Provider, Reply, ResolvedRefs, SendOutcome, Template, Unauthenticated,
+    WebhookRequest,
 };
 use crate::signature::verify_meta;
 
@@ -167,6 +168,14 @@ impl Channel for MetaChannel {
 
     fn parse_media_upload(&self, answer: &Answer) -> Result<String, SendOutcome> {
         parse_upload_response(answer.status, answer.retry_after, answer.body)
+    }
+
+    fn templates_request(&self) -> Result<HttpRequest, String> {
+        templates_request(&self.config, &self.secrets.access_token)
+    }
+
+    fn parse_templates(&self, answer: &Answer) -> Result<Vec<Template>, SendOutcome> {
+        parse_templates(answer.status, answer.retry_after, answer.body)
     }
 }
 

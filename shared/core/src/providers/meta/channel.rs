@@ -11,6 +11,9 @@ pub struct MetaConfig {
     /// Where the Graph API lives; tests point it at a local emulator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub graph_base_url: Option<String>,
+    /// The WhatsApp Business Account the number belongs to: its templates are listed there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_account_id: Option<String>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -27,6 +30,11 @@ impl MetaConfig {
         let id = &self.phone_number_id;
         if id.is_empty() || id.len() > 64 || id.chars().any(char::is_whitespace) {
             return Err("config.phone_number_id must be a non-empty id without spaces".into());
+        }
+        if let Some(account) = &self.business_account_id {
+            if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("config.business_account_id must be the account's numeric id".into());
+            }
         }
         if let Some(url) = &self.graph_base_url {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
@@ -74,22 +82,26 @@ mod tests {
         let ok = MetaConfig {
             phone_number_id: "1065".into(),
             graph_base_url: None,
+            business_account_id: None,
         };
         assert!(ok.check().is_ok());
         assert_eq!(ok.graph_base_url(), DEFAULT_GRAPH_BASE_URL);
         let blank = MetaConfig {
             phone_number_id: " ".into(),
             graph_base_url: None,
+            business_account_id: None,
         };
         assert!(blank.check().unwrap_err().contains("phone_number_id"));
         let url = MetaConfig {
             phone_number_id: "1".into(),
             graph_base_url: Some("ftp://x".into()),
+            business_account_id: None,
         };
         assert!(url.check().unwrap_err().contains("graph_base_url"));
         let local = MetaConfig {
             phone_number_id: "1".into(),
             graph_base_url: Some("http://127.0.0.1:9/".into()),
+            business_account_id: None,
         };
         assert_eq!(local.graph_base_url(), "http://127.0.0.1:9");
     }

@@ -51,6 +51,7 @@ mod tests {
         MetaConfig {
             phone_number_id: "1065".into(),
             graph_base_url: graph_base_url.map(str::to_string),
+            business_account_id: None,
         }
     }
 

@@ -233,7 +233,7 @@ fn error_object(json: Option<&Value>) -> Option<&Value> {
     json.and_then(|j| j.get("error")).filter(|e| e.is_object())
 }
 
-fn classify_failure(
+pub(super) fn classify_failure(
     http_status: u16,
     retry_after: Option<&str>,
     json: Option<&Value>,
@@ -421,6 +421,7 @@ mod tests {
         let config = MetaConfig {
             phone_number_id: "1065".into(),
             graph_base_url: None,
+            business_account_id: None,
         };
         let body = OutboundBody::Text {
             body: "Olá".into(),

@@ -1,0 +1,291 @@
+// The web inbox in a real browser (Debian's Chromium, headless, through playwright-core) against
+// the real stack: signing in, conversations arriving live, sending with ticks that follow the
+// provider's statuses, failures with their reason, media from /media, templates when the window
+// is closed, the socket cut and resumed, a gateway's QR code, and a phone-sized screen.
+// With PONTE_SCREENSHOTS=<dir> set, it also saves the main screens there (docs/screenshots).
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { startEvolution } from "../../tools/evolution-emulator.mjs";
+import { API_KEY, INSTANCE, evolutionQr } from "../../tools/evolution-payloads.mjs";
+import { answers, startGraph } from "../../tools/graph-emulator.mjs";
+import { startMediaHost } from "../../tools/media-host.mjs";
+import { envelope, metaText } from "../../tools/meta-payloads.mjs";
+import { launch, png, wav } from "./browser.mjs";
+import { call, createChannel, createMetaChannel, createTenant, postWebhook, startPonte } from "./harness.mjs";
+
+const ACCOUNT = "102290129340398";
+const SHOTS = process.env.PONTE_SCREENSHOTS;
+let ponte;
+let graph;
+let host;
+let evolution;
+let browser;
+let numbers = 0;
+
+before(async () => {
+  [ponte, graph, host, evolution, browser] = await Promise.all([startPonte(), startGraph(), startMediaHost(), startEvolution(), launch()]);
+  if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  ponte?.stop();
+  await Promise.all([graph?.stop(), host?.stop(), evolution?.stop()]);
+});
+
+/** A tenant with a Meta channel whose sends, statuses, media and templates the Graph emulator plays. */
+async function tenant() {
+  const { api_key: key } = await createTenant(ponte);
+  const phoneNumberId = `4004004${String(++numbers).padStart(5, "0")}`;
+  const accessToken = `EAAG-inbox-${phoneNumberId}`;
+  graph.register(phoneNumberId, accessToken);
+  graph.registerTemplates(ACCOUNT, accessToken, [{ name: "order_update", language: "pt_BR" }, { name: "welcome_back", language: "pt_BR" }]);
+  const channel = await createMetaChannel(ponte, key, { phoneNumberId, accessToken, graphBaseUrl: graph.baseUrl, businessAccountId: ACCOUNT });
+  graph.followWithStatuses(phoneNumberId, `${ponte.base}${channel.path}`, channel.appSecret);
+  return { key, channel, phoneNumberId, accessToken };
+}
+
+const nextNumber = () => `55119${String(70000000 + ++numbers * 97).padStart(8, "0")}`;
+
+async function signedIn(key, { viewport = { width: 1280, height: 800 }, beforeLoad } = {}) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await beforeLoad?.(page);
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  await page.goto(ponte.base);
+  await page.fill("input[name=name]", "Ana (agent)");
+  await page.fill("input[name=secret]", key);
+  await page.click("#signin-form button[type=submit]");
+  await page.waitForSelector("#app:not([hidden])");
+  // Events reach a socket once it is ready; what came before it, the page fetched.
+  await page.waitForSelector("body[data-live=online]");
+  return page;
+}
+
+const row = (page, name) => page.locator(".conversation", { hasText: name });
+const shot = async (page, name) => SHOTS && page.screenshot({ path: `${SHOTS}/${name}.png` });
+
+describe("the inbox", () => {
+  test("sign in, a conversation arrives live, open it, send and watch the ticks go queued → sent → delivered → read", async () => {
+    const s = await tenant();
+    const page = await signedIn(s.key);
+    assert.equal(await page.locator(".conversation").count(), 0);
+    assert.ok(!page.url().includes(s.key), "the key never goes into a URL");
+
+    const from = nextNumber();
+    await postWebhook(ponte, s.channel, metaText({ from, name: "Beatriz Souza", body: "Oi! Meu pedido já saiu?", phoneNumberId: s.phoneNumberId }));
+    await row(page, "Beatriz Souza").waitFor();
+    assert.match(await row(page, "Beatriz Souza").textContent(), /Meu pedido já saiu\?/);
+    assert.match(await page.title(), /^\(1\) Ponte$/, "the tab counts unread conversations");
+
+    await row(page, "Beatriz Souza").locator("a").click();
+    await page.locator(".message.inbound", { hasText: "Meu pedido já saiu?" }).waitFor();
+    await page.waitForFunction(() => document.title === "Ponte", null, { timeout: 5000 });
+
+    // Every status a bubble of ours shows, in order, as the page renders it.
+    await page.evaluate(() => {
+      window.seen = [];
+      new MutationObserver(() => {
+        const bubble = [...document.querySelectorAll(".message.outbound")].find((m) => m.textContent.includes("Saiu hoje"));
+        const status = bubble?.dataset.status;
+        if (status && window.seen.at(-1) !== status) window.seen.push(status);
+      }).observe(document.querySelector("#messages"), { subtree: true, childList: true, attributes: true });
+    });
+    await page.fill("#text", "Saiu hoje");
+    await page.keyboard.press("Shift+Enter");
+    await page.keyboard.type("às 14h 🚚");
+    await page.keyboard.press("Enter");
+    await page.locator(".message.outbound[data-status=read]").waitFor({ timeout: 10_000 });
+    const seen = await page.evaluate(() => window.seen);
+    assert.deepEqual(seen, ["queued", "sent", "delivered", "read"]);
+    assert.equal(await page.locator(".message.outbound .text").textContent(), "Saiu hoje\nàs 14h 🚚", "Shift+Enter breaks the line");
+    await shot(page, "inbox");
+    await page.context().close();
+  });
+
+  test("reply, react, attach a file, resolve and reopen, and search", async () => {
+    const s = await tenant();
+    const from = nextNumber();
+    await postWebhook(ponte, s.channel, metaText({ from, name: "Igor Matos", id: `wamid.IGOR${from}`, body: "Tem em azul?", phoneNumberId: s.phoneNumberId }));
+    await postWebhook(ponte, s.channel, metaText({ from: nextNumber(), name: "Joana", body: "Bom dia", phoneNumberId: s.phoneNumberId }));
+    const page = await signedIn(s.key);
+    await row(page, "Igor Matos").locator("a").click();
+    const inbound = page.locator(".message.inbound", { hasText: "Tem em azul?" });
+    await inbound.waitFor();
+
+    await inbound.hover();
+    await inbound.locator("button.reply").click();
+    await page.locator("#replying:not([hidden])").waitFor();
+    await page.keyboard.type("Tem sim!");
+    await page.keyboard.press("Enter");
+    await page.locator(".message.outbound:not([data-status=queued])", { hasText: "Tem sim!" }).waitFor();
+    assert.match(await page.locator(".message.outbound .quote").textContent(), /Tem em azul\?/);
+    const replied = graph.callsTo(from).find((c) => c.body.text?.body === "Tem sim!");
+    assert.equal(replied.body.context.message_id, `wamid.IGOR${from}`, "the reply quotes the customer's message");
+
+    await inbound.hover();
+    await inbound.locator("button.react").click();
+    await page.locator(".emoji-picker button", { hasText: "👍" }).click();
+    await inbound.locator(".reactions", { hasText: "👍" }).waitFor();
+    assert.ok(graph.callsTo(from).some((c) => c.body.type === "reaction" && c.body.reaction.emoji === "👍"));
+
+    const photo = await png(32, 32, [200, 40, 40]);
+    await page.fill("#text", "Foto do azul");
+    await page.setInputFiles("#file", { name: "azul.png", mimeType: "image/png", buffer: photo });
+    await page.locator(".message.outbound:not([data-status=queued]) img.image").waitFor({ timeout: 10_000 });
+    const sentImage = graph.callsTo(from).find((c) => c.body.type === "image");
+    assert.equal(sentImage.body.image.caption, "Foto do azul");
+    assert.deepEqual(graph.uploads.get(sentImage.body.image.id).bytes, photo, "uploaded through Meta's upload API, then sent by its id");
+
+    await page.click("#toggle-status");
+    await page.locator("#toggle-status", { hasText: "Reopen" }).waitFor();
+    await row(page, "Igor Matos").waitFor({ state: "detached" });
+    await page.click(".tabs [data-status=resolved]");
+    await row(page, "Igor Matos").waitFor();
+    await page.click("#toggle-status");
+    await page.locator("#toggle-status", { hasText: "Resolve" }).waitFor();
+    await page.click(".tabs [data-status=open]");
+    await row(page, "Igor Matos").waitFor();
+
+    await page.fill("#search", "joana");
+    await row(page, "Igor Matos").waitFor({ state: "detached" });
+    assert.equal(await page.locator(".conversation").count(), 1);
+    await page.fill("#search", from.slice(-6));
+    await row(page, "Igor Matos").waitFor();
+    assert.equal(await page.locator(".conversation").count(), 1);
+    await page.context().close();
+  });
+
+  test("a send the provider refuses shows its reason and a retry", async () => {
+    const s = await tenant();
+    const from = nextNumber();
+    await postWebhook(ponte, s.channel, metaText({ from, name: "Carlos", body: "Oi", phoneNumberId: s.phoneNumberId }));
+    graph.script(from, answers.reengagement());
+    const page = await signedIn(s.key);
+    await row(page, "Carlos").locator("a").click();
+    await page.fill("#text", "Vai falhar");
+    await page.keyboard.press("Enter");
+    const failed = page.locator(".message.outbound.failed");
+    await failed.waitFor();
+    assert.match(await failed.locator(".reason").textContent(), /Not sent: Re-engagement message.*131047/);
+    assert.equal(await failed.locator("button.retry").count(), 1);
+    await page.context().close();
+  });
+
+  test("an image and a voice note arrive, render from /media and play", async () => {
+    const s = await tenant();
+    const from = nextNumber();
+    const image = await png(64, 48, [11, 110, 79]);
+    const voice = wav(1);
+    const media = [["image", image, "image/png", { caption: "Foto do produto" }], ["audio", voice, "audio/wav", { voice: true }]];
+    const messages = media.map(([type, bytes, mimeType, extra], i) => {
+      const mediaId = `77${s.phoneNumberId}${i}`;
+      const sha256 = createHash("sha256").update(bytes).digest("hex");
+      const url = host.put(`/inbox/${mediaId}`, bytes, mimeType, { token: s.accessToken });
+      graph.registerMedia(mediaId, { urls: [url], mimeType, sha256, size: bytes.length, token: s.accessToken });
+      return { from, id: `wamid.MEDIA.${mediaId}`, timestamp: String(Math.floor(Date.now() / 1000) + i), type, [type]: { id: mediaId, mime_type: mimeType, sha256, ...extra } };
+    });
+    await postWebhook(ponte, s.channel, envelope({ contacts: [{ profile: { name: "Dora" }, wa_id: from }], messages }, s.phoneNumberId));
+    const page = await signedIn(s.key);
+    await row(page, "Dora").locator("a").click();
+    const img = page.locator(".message img.image");
+    await img.waitFor({ timeout: 15_000 });
+    assert.match(await img.getAttribute("src"), /^\/media\/med_\w+\?exp=\d+&sig=/);
+    await page.waitForFunction(() => document.querySelector(".message img.image")?.naturalWidth === 64);
+    assert.match(await page.locator(".message", { has: page.locator("img.image") }).textContent(), /Foto do produto/);
+    const audio = page.locator(".message audio");
+    await audio.waitFor();
+    const played = await audio.evaluate(async (el) => {
+      await el.play();
+      await new Promise((resolve) => (el.currentTime > 0 ? resolve() : el.addEventListener("timeupdate", resolve, { once: true })));
+      el.pause();
+      return { duration: el.duration, at: el.currentTime };
+    });
+    assert.ok(played.at > 0, "the voice note plays");
+    assert.ok(Math.abs(played.duration - 1) < 0.1, `a one-second note, got ${played.duration}`);
+    await page.context().close();
+  });
+
+  test("with the 24-hour window closed the composer says so and sends a template", async () => {
+    const s = await tenant();
+    const from = nextNumber();
+    const twoDaysAgo = Date.now() - 2 * 24 * 3600 * 1000;
+    await postWebhook(ponte, s.channel, metaText({ from, name: "Eduardo", body: "Oi, de anteontem", ts: twoDaysAgo, phoneNumberId: s.phoneNumberId }));
+    const page = await signedIn(s.key);
+    await row(page, "Eduardo").locator("a").click();
+    await page.locator("#window-closed:not([hidden])").waitFor();
+    assert.ok(await page.locator("#text").isDisabled(), "no free-form message outside the window");
+    await page.waitForFunction(() => document.querySelectorAll("#templates option").length === 2);
+    await page.selectOption("#templates", { label: "order_update (pt_BR)" });
+    await page.click("#send-template");
+    await page.locator(".message.outbound:not([data-status=queued]) .template", { hasText: "order_update" }).waitFor();
+    const sent = graph.callsTo(from).at(-1);
+    assert.deepEqual([sent.body.type, sent.body.template.name, sent.body.template.language.code], ["template", "order_update", "pt_BR"]);
+    await page.context().close();
+  });
+
+  test("when the socket is cut, a banner says so, and after the reconnect what arrived meanwhile is there", async () => {
+    const s = await tenant();
+    let cut = false;
+    const open = [];
+    const page = await signedIn(s.key, {
+      beforeLoad: (p) => p.routeWebSocket(/\/v1\/realtime/, (ws) => {
+        if (cut) return ws.close({ code: 4000, reason: "cut" });
+        ws.connectToServer();
+        open.push(ws);
+      }),
+    });
+    await postWebhook(ponte, s.channel, metaText({ from: nextNumber(), name: "Fernanda", body: "antes do corte", phoneNumberId: s.phoneNumberId }));
+    await row(page, "Fernanda").waitFor();
+
+    cut = true;
+    for (const ws of open) await ws.close({ code: 4000, reason: "cut" });
+    await page.locator("#offline:not([hidden])").waitFor();
+    await postWebhook(ponte, s.channel, metaText({ from: nextNumber(), name: "Gustavo", body: "durante o corte", phoneNumberId: s.phoneNumberId }));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await row(page, "Gustavo").count(), 0, "nothing arrives while cut");
+    cut = false;
+    await row(page, "Gustavo").waitFor({ timeout: 20_000 });
+    await page.locator("#offline[hidden]").waitFor({ state: "attached" });
+    await page.context().close();
+  });
+
+  test("the channels page shows a gateway's QR code and swaps it when a new one arrives", async () => {
+    const { api_key: key } = await createTenant(ponte);
+    const channel = await createChannel(ponte, key, { provider: "evolution", name: "Loja Centro",
+      config: { base_url: evolution.baseUrl, instance: INSTANCE }, secrets: { api_key: API_KEY } });
+    const page = await signedIn(key);
+    await page.click("#nav-channels");
+    const card = page.locator(".channel", { hasText: "Loja Centro" });
+    await card.waitFor();
+    assert.match(await card.textContent(), /\/webhooks\/evolution\//, "the webhook URL to copy");
+    const first = `data:image/png;base64,${(await png(8, 8, [0, 0, 0])).toString("base64")}`;
+    const second = `data:image/png;base64,${(await png(8, 8, [255, 255, 255])).toString("base64")}`;
+    await call(ponte, "POST", channel.path, { body: evolutionQr({ base64: first }) });
+    await card.locator(`img.qr[src="${first}"]`).waitFor();
+    assert.match(await card.textContent(), /qr required/);
+    await shot(page, "channels");
+    await call(ponte, "POST", channel.path, { body: evolutionQr({ base64: second }) });
+    await card.locator(`img.qr[src="${second}"]`).waitFor();
+    await page.context().close();
+  });
+
+  test("on a phone-sized screen the list and the thread take turns", async () => {
+    const s = await tenant();
+    await postWebhook(ponte, s.channel, metaText({ from: nextNumber(), name: "Helena", body: "Pelo celular", phoneNumberId: s.phoneNumberId }));
+    const page = await signedIn(s.key, { viewport: { width: 390, height: 844 } });
+    await row(page, "Helena").waitFor();
+    assert.ok(!(await page.locator(".thread-pane").isVisible()), "only the list at first");
+    await row(page, "Helena").locator("a").click();
+    await page.locator(".message", { hasText: "Pelo celular" }).waitFor();
+    assert.ok(!(await page.locator(".list-pane").isVisible()), "then only the thread");
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `nothing wider than the screen (${width}px)`);
+    await shot(page, "phone");
+    await page.click("#back");
+    await row(page, "Helena").waitFor();
+    assert.ok(await page.locator(".list-pane").isVisible());
+    await page.context().close();
+  });
+});
