@@ -21,13 +21,14 @@ if [[ "$("$WASM_BINDGEN_BIN" --version 2>/dev/null || true)" != *"$WASM_BINDGEN_
   # Not --locked: its lockfile pins a webpki-roots the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
-# The browser tests drive Debian's Chromium (never a downloaded browser).
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "setup: installing Debian's chromium for the browser tests"
+# The browser tests drive Debian's Chromium (never a downloaded browser), with an emoji font so
+# that the inbox's emoji render in its screenshots.
+if ! command -v chromium >/dev/null 2>&1 || [[ ! -d /usr/share/fonts/truetype/noto ]]; then
+  echo "setup: installing Debian's chromium and emoji font for the browser tests"
   sudo_=""
   [[ "$(id -u)" -eq 0 ]] || sudo_="sudo"
   $sudo_ apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji >/dev/null
 fi
 stamp=node_modules/.ponte-lock-stamp
 if [[ ! -f "$stamp" ]] || ! cat package.json package-lock.json | cmp -s - "$stamp"; then

@@ -15,8 +15,12 @@ export async function launch() {
   });
 }
 
-/** A PNG of `width`×`height` in one colour: a real image for the browser to decode. */
-export async function png(width, height, [r, g, b]) {
+/**
+ * A PNG of `width`×`height`: a real image for the browser to decode. `colour` is one `[r, g, b]`
+ * for every pixel, or a function of `(x, y)` giving each pixel's.
+ */
+export async function png(width, height, colour) {
+  const pixel = typeof colour === "function" ? colour : () => colour;
   const { crc32, deflateSync } = await import("node:zlib");
   const chunk = (type, data) => {
     const length = Buffer.alloc(4);
@@ -30,8 +34,8 @@ export async function png(width, height, [r, g, b]) {
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
-  const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+  const row = (y) => Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, (_, x) => pixel(x, y)).flat())]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, (_, y) => row(y))));
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", header), chunk("IDAT", pixels), chunk("IEND", Buffer.alloc(0))]);
 }
 

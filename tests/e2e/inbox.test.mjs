@@ -100,7 +100,6 @@ describe("the inbox", () => {
     const seen = await page.evaluate(() => window.seen);
     assert.deepEqual(seen, ["queued", "sent", "delivered", "read"]);
     assert.equal(await page.locator(".message.outbound .text").textContent(), "Saiu hoje\nàs 14h 🚚", "Shift+Enter breaks the line");
-    await shot(page, "inbox");
     await page.context().close();
   });
 
@@ -137,6 +136,8 @@ describe("the inbox", () => {
     const sentImage = graph.callsTo(from).find((c) => c.body.type === "image");
     assert.equal(sentImage.body.image.caption, "Foto do azul");
     assert.deepEqual(graph.uploads.get(sentImage.body.image.id).bytes, photo, "uploaded through Meta's upload API, then sent by its id");
+    await page.mouse.move(0, 0);
+    await shot(page, "inbox");
 
     await page.click("#toggle-status");
     await page.locator("#toggle-status", { hasText: "Reopen" }).waitFor();
@@ -154,6 +155,28 @@ describe("the inbox", () => {
     await page.fill("#search", from.slice(-6));
     await row(page, "Igor Matos").waitFor();
     assert.equal(await page.locator(".conversation").count(), 1);
+    await page.context().close();
+  });
+
+  test("an edited message shows its new text marked edited; a deleted one is marked deleted", async () => {
+    const s = await tenant();
+    const from = nextNumber();
+    const at = Date.now() - 60_000;
+    const contacts = [{ profile: { name: "Kátia" }, wa_id: from }];
+    const text = (id, body, ts) => ({ from, id, timestamp: String(Math.floor(ts / 1000)), type: "text", text: { body } });
+    await postWebhook(ponte, s.channel, envelope({ contacts, messages: [text(`wamid.K1${from}`, "Quero 2 camisas", at), text(`wamid.K2${from}`, "Ignora isso", at + 1000)] }, s.phoneNumberId));
+    const page = await signedIn(s.key);
+    await row(page, "Kátia").locator("a").click();
+    await page.locator(".message", { hasText: "Quero 2 camisas" }).waitFor();
+    await postWebhook(ponte, s.channel, envelope({ contacts, messages: [
+      { from, id: `wamid.K3${from}`, timestamp: String(Math.floor((at + 5000) / 1000)), type: "edit", edit: { original_message_id: `wamid.K1${from}`, message: { type: "text", text: { body: "Quero 3 camisas" } } } },
+      { from, id: `wamid.K4${from}`, timestamp: String(Math.floor((at + 6000) / 1000)), type: "revoke", revoke: { original_message_id: `wamid.K2${from}` } },
+    ] }, s.phoneNumberId));
+    const edited = page.locator(".message.edited", { hasText: "Quero 3 camisas" });
+    await edited.waitFor();
+    assert.match(await edited.locator(".meta").textContent(), /edited/);
+    await page.locator(".message.deleted", { hasText: "This message was deleted" }).waitFor();
+    assert.equal(await page.locator(".message", { hasText: "Quero 2 camisas" }).count(), 0, "the edit replaces the text");
     await page.context().close();
   });
 
@@ -260,14 +283,46 @@ describe("the inbox", () => {
     const card = page.locator(".channel", { hasText: "Loja Centro" });
     await card.waitFor();
     assert.match(await card.textContent(), /\/webhooks\/evolution\//, "the webhook URL to copy");
-    const first = `data:image/png;base64,${(await png(8, 8, [0, 0, 0])).toString("base64")}`;
-    const second = `data:image/png;base64,${(await png(8, 8, [255, 255, 255])).toString("base64")}`;
+    // Two different codes, drawn like QR codes: a module grid with the three finder squares.
+    const qr = (seed) => png(29, 29, (x, y) => {
+      const finder = (fx, fy) => x >= fx && x < fx + 7 && y >= fy && y < fy + 7
+        && (Math.max(Math.abs(x - fx - 3), Math.abs(y - fy - 3)) !== 2);
+      const inFinder = [[0, 0], [22, 0], [0, 22]].some(([fx, fy]) => x >= fx - 1 && x < fx + 8 && y >= fy - 1 && y < fy + 8);
+      const dark = inFinder ? [[0, 0], [22, 0], [0, 22]].some(([fx, fy]) => finder(fx, fy)) : ((x * 7 + y * 13 + seed) * 2654435761) % 5 < 2;
+      return dark ? [0, 0, 0] : [255, 255, 255];
+    });
+    const first = `data:image/png;base64,${(await qr(1)).toString("base64")}`;
+    const second = `data:image/png;base64,${(await qr(2)).toString("base64")}`;
     await call(ponte, "POST", channel.path, { body: evolutionQr({ base64: first }) });
     await card.locator(`img.qr[src="${first}"]`).waitFor();
     assert.match(await card.textContent(), /qr required/);
     await shot(page, "channels");
     await call(ponte, "POST", channel.path, { body: evolutionQr({ base64: second }) });
     await card.locator(`img.qr[src="${second}"]`).waitFor();
+    await page.context().close();
+  });
+
+  test("a channel is added through the provider's form; a wrong field is named", async () => {
+    const { api_key: key } = await createTenant(ponte);
+    const page = await signedIn(key);
+    await page.click("#nav-channels");
+    await page.click("details.card summary");
+    await page.selectOption("#provider", "wppconnect");
+    assert.deepEqual(await page.locator("#provider-fields input").evaluateAll((inputs) => inputs.map((i) => i.name)),
+      ["config.base_url", "config.session", "secrets.token"], "the fields WPPConnect needs");
+    await page.fill("#channel-form input[name=name]", "Loja Norte");
+    await page.fill("input[name='config.base_url']", "ftp://wpp.local");
+    await page.fill("input[name='config.session']", "loja-norte");
+    await page.fill("input[name='secrets.token']", "segredo");
+    await page.click("#channel-form button[type=submit]");
+    await page.locator("#channel-error", { hasText: "base_url" }).waitFor();
+    await page.fill("input[name='config.base_url']", "http://127.0.0.1:21465");
+    await page.click("#channel-form button[type=submit]");
+    const card = page.locator(".channel", { hasText: "Loja Norte" });
+    await card.waitFor();
+    assert.match(await card.textContent(), /\/webhooks\/wppconnect\//);
+    const listed = (await call(ponte, "GET", "/v1/channels", { key })).json.data;
+    assert.deepEqual(listed.map((c) => [c.provider, c.name, c.config.session]), [["wppconnect", "Loja Norte", "loja-norte"]]);
     await page.context().close();
   });
 

@@ -48,7 +48,7 @@ export class Composer {
     const closed = this.windowClosed();
     show($("#window-closed"), closed);
     this.text.disabled = closed;
-    this.text.placeholder = closed ? "The 24-hour window is closed" : "Type a message (Enter sends, Shift+Enter for a new line)";
+    this.text.placeholder = closed ? "The 24-hour window is closed" : "Type a message";
     if (closed) this.loadTemplates();
     clearTimeout(this.windowTimer);
     const last = conversation.last_inbound_at;

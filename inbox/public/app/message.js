@@ -5,14 +5,19 @@ import { bytes, clock, formatPhone, ticks } from "./format.js";
 
 /** The bubble for `m`; `thread` answers lookups (quoted message, reactions) and actions. */
 export function bubble(m, thread) {
-  const classes = ["message", m.direction, m.deleted_at ? "deleted" : "", m.status === "failed" ? "failed" : ""];
-  return h("li", { class: classes.filter(Boolean).join(" "), dataset: { id: m.id, status: m.status ?? "" } },
+  const edit = thread.editOf(m);
+  const shown = edit?.content?.content ? { ...m, type: edit.content.content.type, content: edit.content.content, text: null } : m;
+  const deleted = thread.deletedAt(m);
+  const classes = ["message", m.direction, deleted ? "deleted" : "", m.status === "failed" ? "failed" : "", edit ? "edited" : ""];
+  // Focusable, so that a keyboard reaches its reply and react buttons (shown on focus).
+  return h("li", { class: classes.filter(Boolean).join(" "), tabindex: 0, dataset: { id: m.id, status: m.status ?? "" } },
     m.sender ? h("span", { class: "sender" }, m.sender.name || formatPhone(m.sender.phone)) : null,
     quote(m, thread),
-    m.deleted_at ? h("em", { class: "deleted-note" }, "This message was deleted") : null,
-    body(m, thread),
+    deleted ? h("em", { class: "deleted-note" }, "This message was deleted") : null,
+    body(shown, thread),
     reactions(thread.reactionsOf(m)),
     h("span", { class: "meta" },
+      edit ? h("span", { class: "edited-note", title: `Edited at ${clock(edit.timestamp)}` }, "edited") : null,
       h("time", { datetime: new Date(m.timestamp).toISOString() }, clock(m.timestamp)),
       m.direction === "outbound" ? tick(m) : null),
     m.status === "failed" ? failure(m, thread) : null,

@@ -130,13 +130,35 @@ export class Thread {
     return null;
   }
 
+  /** Whether `r` refers to `m`, by our id or the provider's. */
+  static targets(id, m) {
+    return Boolean(id) && (id === m.id || id === m.provider_message_id);
+  }
+
+  /** The newest edit of `m`, if its author edited it: a message of type `edit` naming it. */
+  editOf(m) {
+    let latest = null;
+    for (const e of this.messages.values()) {
+      if (e.type === "edit" && Thread.targets(e.content?.original_message_id, m) && (!latest || e.timestamp >= latest.timestamp)) latest = e;
+    }
+    return latest;
+  }
+
+  /** When `m` was deleted for everyone: marked on it (gateways), or a `revoke` naming it (Meta). */
+  deletedAt(m) {
+    if (m.deleted_at) return m.deleted_at;
+    for (const r of this.messages.values()) {
+      if (r.type === "revoke" && Thread.targets(r.content?.original_message_id, m)) return r.timestamp;
+    }
+    return null;
+  }
+
   /** The latest emoji of each reactor to `m` (a removal clears theirs). */
   reactionsOf(m) {
     const latest = new Map();
     for (const r of this.ordered()) {
       if (r.type !== "reaction") continue;
-      const target = r.content?.message_id;
-      if (target !== m.id && (!m.provider_message_id || target !== m.provider_message_id)) continue;
+      if (!Thread.targets(r.content?.message_id, m)) continue;
       latest.set(r.direction === "outbound" ? "us" : r.sender?.id ?? "them", r.content?.emoji ?? null);
     }
     return [...latest.values()].filter(Boolean);
@@ -147,7 +169,8 @@ export class Thread {
     const items = [];
     let day = null;
     for (const m of this.ordered()) {
-      if (m.type === "reaction") continue;
+      // Reactions show under their message, edits in place of its text, deletions on it.
+      if (m.type === "reaction" || m.type === "edit" || m.type === "revoke") continue;
       if (dayKey(m.timestamp) !== day) {
         day = dayKey(m.timestamp);
         items.push(h("li", { class: "day", role: "separator" }, dayLabel(m.timestamp)));
