@@ -207,7 +207,7 @@ describe("read API", () => {
     assert.deepEqual(await collect("desc"), ["third", "second-b", "second-a", "first"]);
   });
 
-  test("conversations are found by part of the contact's name or digits of the number", async () => {
+  test("conversations are found by part of the contact's name or digits of the number, and counted", async () => {
     const { key, channel } = await tenantWithChannel(ponte);
     await postWebhook(ponte, channel, textFrom("5511955551234", "wamid.S1", 1717600000, "oi"));
     await postWebhook(ponte, channel, textFrom("5521966667777", "wamid.S2", 1717600010, "olá"));
@@ -216,6 +216,11 @@ describe("read API", () => {
     assert.deepEqual(await found("+55 21 96666-7777"), ["+5521966667777"], "by the number as people write it");
     assert.deepEqual(await found("5555"), ["+5511955551234"], "by digits inside the number");
     assert.deepEqual(await found("%"), [], "a LIKE wildcard is only a character");
+    const [first] = (await call(ponte, "GET", "/v1/conversations", { key })).json.data;
+    await call(ponte, "PATCH", `/v1/conversations/${first.id}`, { key, body: { status: "resolved" } });
+    const counts = await call(ponte, "GET", "/v1/conversations/counts", { key });
+    assert.equal(counts.status, 200);
+    assert.deepEqual(counts.json, { open: 1, pending: 0, resolved: 1, unread: 2 }, "every conversation, whatever page");
     assert.equal((await found("contact")).length, 2);
     const long = await call(ponte, "GET", `/v1/conversations?q=${"x".repeat(101)}`, { key });
     assert.equal(long.status, 400);

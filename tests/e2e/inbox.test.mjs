@@ -77,7 +77,7 @@ describe("the inbox", () => {
     await postWebhook(ponte, s.channel, metaText({ from, name: "Beatriz Souza", body: "Oi! Meu pedido já saiu?", phoneNumberId: s.phoneNumberId }));
     await row(page, "Beatriz Souza").waitFor();
     assert.match(await row(page, "Beatriz Souza").textContent(), /Meu pedido já saiu\?/);
-    assert.match(await page.title(), /^\(1\) Ponte$/, "the tab counts unread conversations");
+    await page.waitForFunction(() => document.title === "(1) Ponte", null, { timeout: 5000 }); // the tab counts unread conversations
 
     await row(page, "Beatriz Souza").locator("a").click();
     await page.locator(".message.inbound", { hasText: "Meu pedido já saiu?" }).waitFor();
@@ -177,6 +177,27 @@ describe("the inbox", () => {
     assert.match(await edited.locator(".meta").textContent(), /edited/);
     await page.locator(".message.deleted", { hasText: "This message was deleted" }).waitFor();
     assert.equal(await page.locator(".message", { hasText: "Quero 2 camisas" }).count(), 0, "the edit replaces the text");
+    await page.context().close();
+  });
+
+  test("more conversations load as the list scrolls; the title counts them all; muting clears it", async () => {
+    const s = await tenant();
+    const from = nextNumber();
+    const base = Date.now() - 3_600_000;
+    const messages = Array.from({ length: 45 }, (_, i) => ({ from: `${from.slice(0, -2)}${String(i).padStart(2, "0")}`,
+      id: `wamid.L${from}${i}`, timestamp: String(Math.floor((base + i * 1000) / 1000)), type: "text", text: { body: `Mensagem ${i}` } }));
+    const contacts = messages.map((m, i) => ({ profile: { name: `Cliente ${String(i).padStart(2, "0")}` }, wa_id: m.from }));
+    await postWebhook(ponte, s.channel, envelope({ contacts, messages }, s.phoneNumberId));
+    const page = await signedIn(s.key);
+    await row(page, "Cliente 44").waitFor();
+    assert.equal(await page.locator(".conversation").count(), 30, "one page at first");
+    await page.waitForFunction(() => document.title === "(45) Ponte", null, { timeout: 5000 }); // all of them, not the page
+    await page.locator("#conversations").evaluate((list) => list.scrollTo(0, list.scrollHeight));
+    await row(page, "Cliente 00").waitFor();
+    assert.equal(await page.locator(".conversation").count(), 45, "the rest on scroll, newest first");
+    await page.click("#mute");
+    assert.equal(await page.title(), "Ponte");
+    assert.equal(await page.getAttribute("#mute", "aria-pressed"), "true");
     await page.context().close();
   });
 

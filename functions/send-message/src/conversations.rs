@@ -7,7 +7,7 @@ use ponte_edge::auth::Principal;
 use ponte_edge::http::{json, limit_param, page, query_pairs, query_param, ApiResult};
 use ponte_edge::problem::ApiError;
 use ponte_edge::store::read::{self, ConversationFilter, Order};
-use ponte_edge::store::{self};
+use ponte_edge::store::{self, counts};
 use worker::{Env, Request};
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -34,7 +34,9 @@ pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult 
     };
     let search = query_param(&q, "q");
     if search.is_some_and(|s| s.chars().count() > 100) {
-        return Err(ApiError::BadRequest("q must be at most 100 characters".into()));
+        return Err(ApiError::BadRequest(
+            "q must be at most 100 characters".into(),
+        ));
     }
     let filter = ConversationFilter {
         channel_id: query_param(&q, "channel_id"),
@@ -47,6 +49,15 @@ pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult 
     page(rows, limit, |c| {
         cursor::encode(&(c.last_activity_at, &c.id))
     })
+}
+
+/// `GET /v1/conversations/counts`: for tab badges and the title's unread count, which a page
+/// of the list cannot give.
+pub async fn counts(env: &Env, principal: &Principal) -> ApiResult {
+    json(
+        200,
+        &counts::conversation_counts(&store::db(env)?, principal.tenant_id()).await?,
+    )
 }
 
 pub async fn get(env: &Env, principal: &Principal, id: &str) -> ApiResult {

@@ -58,6 +58,9 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
             channels::connect(req, env, &principal, id, now).await
         }
         (Method::Get, ["v1", "conversations"]) => conversations::list(req, env, &principal).await,
+        (Method::Get, ["v1", "conversations", "counts"]) => {
+            conversations::counts(env, &principal).await
+        }
         (Method::Get, ["v1", "conversations", id]) => conversations::get(env, &principal, id).await,
         (Method::Patch, ["v1", "conversations", id]) => {
             agent_actions::update(req, env, &principal, id).await

@@ -2,14 +2,14 @@
 //! `POST /v1/messages/{id}/media/retry` tries again an attachment that failed to copy.
 
 use ponte_core::ids::new_id;
+use ponte_core::multipart;
 use ponte_core::signature::to_hex;
 use ponte_edge::auth::Principal;
 use ponte_edge::bindings::{BLOBS, MEDIA_MAX_BYTES, MEDIA_QUEUE};
+use ponte_edge::form_upload;
 use ponte_edge::http::{json, query_pairs, query_param, ApiResult};
 use ponte_edge::media_links;
 use ponte_edge::problem::ApiError;
-use ponte_core::multipart;
-use ponte_edge::form_upload;
 use ponte_edge::r2_stream::{self, StreamError};
 use ponte_edge::realtime::Events;
 use ponte_edge::store::media::{self, MediaJob};

@@ -6,15 +6,14 @@ import { contactName, formatPhone, provider, shortTime } from "./format.js";
 const PAGE = 30;
 
 export class ConversationList {
-  constructor(session, { channels, onOpen, onUnread }) {
+  constructor(session, { channels, onOpen, onChange }) {
     this.session = session;
     this.channels = channels; // Map id → channel
     this.onOpen = onOpen;
-    this.onUnread = onUnread;
+    this.onChange = onChange; // something that the counts depend on may have changed
     this.status = "open";
     this.search = "";
     this.items = new Map(); // id → conversation, in the current tab and search
-    this.unread = new Map(); // id → unread count, of every conversation seen in any tab
     this.cursor = null;
     this.loading = false;
     this.selected = null;
@@ -58,10 +57,7 @@ export class ConversationList {
       if (this.search) query.set("q", this.search);
       if (this.cursor) query.set("cursor", this.cursor);
       const page = await this.session.api("GET", `/v1/conversations?${query}`);
-      for (const c of page.data) {
-        this.items.set(c.id, c);
-        this.unread.set(c.id, c.unread_count);
-      }
+      for (const c of page.data) this.items.set(c.id, c);
       this.cursor = page.next_cursor;
       this.done = !page.next_cursor;
     } finally {
@@ -82,7 +78,6 @@ export class ConversationList {
 
   /** A conversation as it stands now, from an event or an action. */
   update(conversation) {
-    this.unread.set(conversation.id, conversation.unread_count);
     if (this.matches(conversation)) this.items.set(conversation.id, conversation);
     else this.items.delete(conversation.id);
     this.render();
@@ -97,7 +92,7 @@ export class ConversationList {
     const sorted = [...this.items.values()].sort((a, b) => b.last_activity_at - a.last_activity_at || (a.id < b.id ? 1 : -1));
     this.el.replaceChildren(...sorted.map((c) => this.row(c)));
     show($("#list-empty"), sorted.length === 0 && !this.loading);
-    this.onUnread();
+    this.onChange();
   }
 
   row(c) {
@@ -115,8 +110,4 @@ export class ConversationList {
             c.unread_count > 0 ? h("span", { class: "badge", "aria-label": `${c.unread_count} unread` }, c.unread_count) : null))));
   }
 
-  /** Conversations with unread messages, among those seen. */
-  unreadCount() {
-    return [...this.unread.values()].filter((n) => n > 0).length;
-  }
 }

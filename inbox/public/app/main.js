@@ -63,9 +63,23 @@ async function start(session) {
     signInScreen("The session has expired; sign in again.");
   };
 
+  // The title and the tabs count every conversation, not just the page loaded: the API's counts,
+  // asked again (at most twice a second) whenever a conversation changes.
+  let counts = { unread: 0 };
   const title = () => {
-    const unread = app.list.unreadCount();
-    document.title = unread > 0 && !muted ? `(${unread}) Ponte` : "Ponte";
+    document.title = counts.unread > 0 && !muted ? `(${counts.unread}) Ponte` : "Ponte";
+    for (const tab of document.querySelectorAll(".tabs [role=tab]")) {
+      const n = counts[tab.dataset.status];
+      tab.textContent = `${tab.dataset.label ??= tab.textContent}${n ? ` (${n})` : ""}`;
+    }
+  };
+  let countsTimer = null;
+  const recount = () => {
+    countsTimer ??= setTimeout(async () => {
+      countsTimer = null;
+      counts = await session.api("GET", "/v1/conversations/counts").catch(() => counts);
+      title();
+    }, 500);
   };
   const muteButton = $("#mute");
   const showMute = () => {
@@ -82,7 +96,7 @@ async function start(session) {
 
   app.composer = new Composer(session, { thread: () => app.thread, onError: toast });
   app.thread = new Thread(session, { channels, composer: app.composer, onConversation: (c) => app.list.update(c) });
-  app.list = new ConversationList(session, { channels, onOpen: () => {}, onUnread: title });
+  app.list = new ConversationList(session, { channels, onOpen: () => {}, onChange: recount });
   app.channels = new ChannelsPage(session, { channels, onChanged: () => app.list.render(), onError: toast });
   $("#signout").onclick = () => {
     app.live.stop();

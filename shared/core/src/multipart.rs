@@ -132,7 +132,9 @@ impl FormReader {
         match self.state {
             State::Done => Ok(()),
             State::Preamble => Err(FormError("the body has no part of the form".into())),
-            _ => Err(FormError("the form ends before its closing boundary".into())),
+            _ => Err(FormError(
+                "the form ends before its closing boundary".into(),
+            )),
         }
     }
 
@@ -168,7 +170,9 @@ impl FormReader {
             return Ok(false);
         }
         if !rest.starts_with(b"\r\n") {
-            return Err(FormError("a boundary is not followed by a line break".into()));
+            return Err(FormError(
+                "a boundary is not followed by a line break".into(),
+            ));
         }
         self.buffer.drain(..padding + 2);
         self.state = State::Headers;

@@ -103,7 +103,10 @@ fn every_body_type_becomes_evolutions_documented_json() {
             r#"{"number":"5511987654321","mediatype":"audio","media":"https://cdn.example.test/a.ogg"}"#,
         ),
         (
-            ponte("sticker", json!({"link": "https://cdn.example.test/s.webp"})),
+            ponte(
+                "sticker",
+                json!({"link": "https://cdn.example.test/s.webp"}),
+            ),
             "message/sendSticker",
             r#"{"number":"5511987654321","sticker":"https://cdn.example.test/s.webp"}"#,
         ),

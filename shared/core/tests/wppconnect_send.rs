@@ -127,7 +127,10 @@ fn every_body_type_goes_to_its_route_with_the_documented_fields_in_order() {
             format!(r#"{{{recipient},"path":"https://cdn.example.test/a.ogg"}}"#),
         ),
         (
-            ponte("sticker", json!({"link": "https://cdn.example.test/s.webp"})),
+            ponte(
+                "sticker",
+                json!({"link": "https://cdn.example.test/s.webp"}),
+            ),
             "send-sticker",
             format!(r#"{{{recipient},"path":"https://cdn.example.test/s.webp"}}"#),
         ),

@@ -123,8 +123,8 @@ pub async fn upload(
     init.with_method(Method::Post)
         .with_headers(headers)
         .with_body(Some(fixed.readable().into()));
-    let built = Request::new_with_init(&upload.url, &init)
-        .map_err(|e| NoAnswer::Network(e.to_string()))?;
+    let built =
+        Request::new_with_init(&upload.url, &init).map_err(|e| NoAnswer::Network(e.to_string()))?;
     let write = |bytes: &[u8]| JsFuture::from(writer.write_with_chunk(&Uint8Array::from(bytes)));
     let pump = async {
         write(&form.head).await?;
@@ -140,7 +140,9 @@ pub async fn upload(
     let answer = answer?;
     // An answer before the whole file was sent is the provider's refusal; keep it.
     if pumped.is_err() && is_success(answer.status) {
-        return Err(NoAnswer::Network("the file could not be read to its end".into()));
+        return Err(NoAnswer::Network(
+            "the file could not be read to its end".into(),
+        ));
     }
     Ok(answer)
 }

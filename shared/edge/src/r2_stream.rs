@@ -266,8 +266,9 @@ async fn in_parts(
         }
         Some(upload) => {
             if !part.is_empty() {
-                let number = u16::try_from(uploaded.len() + 1)
-                    .map_err(|_| StreamError::Failed("the file has too many parts for R2".into()))?;
+                let number = u16::try_from(uploaded.len() + 1).map_err(|_| {
+                    StreamError::Failed("the file has too many parts for R2".into())
+                })?;
                 match upload.upload_part(number, part).await {
                     Ok(last) => uploaded.push(last),
                     Err(e) => {

@@ -67,7 +67,10 @@ fn a_browsers_form_gives_its_fields_and_the_files_exact_bytes_at_any_chunking() 
         assert_eq!(headers.name.as_deref(), Some("file"));
         assert_eq!(headers.filename.as_deref(), Some("cat;alogo.pdf"));
         assert_eq!(headers.content_type.as_deref(), Some("application/pdf"));
-        assert!(bytes == &file, "chunks of {size}: the file's bytes, exactly");
+        assert!(
+            bytes == &file,
+            "chunks of {size}: the file's bytes, exactly"
+        );
     }
 }
 
@@ -113,7 +116,10 @@ fn broken_forms_say_what_is_wrong() {
             format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nabc"),
             "before its closing boundary",
         ),
-        (format!("--{BOUNDARY}xx\r\n\r\n"), "not followed by a line break"),
+        (
+            format!("--{BOUNDARY}xx\r\n\r\n"),
+            "not followed by a line break",
+        ),
         (
             format!("--{BOUNDARY}\r\nContent-Disposition: attachment\r\n\r\nx\r\n--{BOUNDARY}--"),
             "not form-data",
@@ -159,7 +165,10 @@ fn an_envelope_around_a_file_reads_back_as_its_fields_and_file() {
     let file = tricky_file();
     let written = envelope(
         BOUNDARY,
-        &[("messaging_product", "whatsapp".to_string()), ("type", "image/webp".into())],
+        &[
+            ("messaging_product", "whatsapp".to_string()),
+            ("type", "image/webp".into()),
+        ],
         "file",
         "a \"b\"\r\nContent-Type: text/html.webp",
         "image/webp",

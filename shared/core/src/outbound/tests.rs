@@ -119,7 +119,10 @@ fn every_bad_field_is_named() {
         ),
         (to_conversation("video", json!({"link": 1})), "video.link"),
         (
-            to_conversation("sticker", json!({"link": "https://x.test/s.webp", "caption": "x"})),
+            to_conversation(
+                "sticker",
+                json!({"link": "https://x.test/s.webp", "caption": "x"}),
+            ),
             "sticker.caption",
         ),
         (

@@ -403,12 +403,18 @@ pub trait Channel {
     /// The call that lists the templates the business may send, or why this channel cannot:
     /// only providers with templates keep them.
     fn templates_request(&self) -> Result<HttpRequest, String> {
-        Err(format!("{} channels have no templates", self.provider().name()))
+        Err(format!(
+            "{} channels have no templates",
+            self.provider().name()
+        ))
     }
 
     /// The templates in the provider's answer, or why it refused.
     fn parse_templates(&self, answer: &Answer) -> Result<Vec<Template>, SendOutcome> {
-        Err(classify_http(answer, "the provider refused the template list"))
+        Err(classify_http(
+            answer,
+            "the provider refused the template list",
+        ))
     }
 
     /// The call that asks a gateway for a new session or QR code.

@@ -2,6 +2,7 @@
 
 pub mod channels;
 pub mod conversations;
+pub mod counts;
 pub mod dead_letters;
 pub mod inbound;
 pub mod media;

@@ -17,8 +17,8 @@ pub use channel::{MetaConfig, MetaSecrets, DEFAULT_GRAPH_BASE_URL};
 pub use handshake::{verify_handshake, HandshakeError};
 pub use media::{media_request, MEDIA_URL_FIELD};
 pub use normalize::{parse_webhook, ParseError};
-pub use templates::{parse_templates, templates_request};
 pub use send::{
     mark_read_request, messages_request, parse_mark_read_response, parse_send_response,
     parse_upload_response, send_request, upload_request,
 };
+pub use templates::{parse_templates, templates_request};

@@ -70,7 +70,11 @@ pub fn parse_templates(
     Ok(page
         .data
         .into_iter()
-        .filter(|t| t.status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("APPROVED")))
+        .filter(|t| {
+            t.status
+                .as_deref()
+                .is_none_or(|s| s.eq_ignore_ascii_case("APPROVED"))
+        })
         .map(|t| Template {
             name: t.name,
             language: t.language,
@@ -100,8 +104,13 @@ mod tests {
         assert!(request
             .url
             .starts_with("http://127.0.0.1:8790/102290129340398/message_templates?"));
-        assert!(request.url.contains("fields=name,language,status,category,components"));
-        assert_eq!(request.headers, vec![("Authorization", "Bearer EAAG".to_string())]);
+        assert!(request
+            .url
+            .contains("fields=name,language,status,category,components"));
+        assert_eq!(
+            request.headers,
+            vec![("Authorization", "Bearer EAAG".to_string())]
+        );
         let missing = templates_request(&config(None), "EAAG").expect_err("needs the account");
         assert!(missing.contains("config.business_account_id"), "{missing}");
     }
@@ -127,9 +136,13 @@ mod tests {
         let expired = json!({"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}});
         assert!(matches!(
             parse_templates(401, None, expired.to_string().as_bytes()),
-            Err(SendOutcome::Permanent { code: Some(190), .. })
+            Err(SendOutcome::Permanent {
+                code: Some(190),
+                ..
+            })
         ));
-        let throttled = json!({"error": {"message": "Application request limit reached", "code": 4}});
+        let throttled =
+            json!({"error": {"message": "Application request limit reached", "code": 4}});
         assert!(matches!(
             parse_templates(400, None, throttled.to_string().as_bytes()),
             Err(SendOutcome::Transient { .. })
