@@ -103,6 +103,35 @@ describe("the inbox", () => {
     await page.context().close();
   });
 
+  test("a token close to expiry is minted again from the key, which never appears in a URL", async () => {
+    const s = await tenant();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const urls = [];
+    page.on("request", (r) => urls.push(r.url()));
+    page.on("websocket", (ws) => urls.push(ws.url()));
+    await page.goto(ponte.base);
+    await page.fill("input[name=secret]", s.key);
+    await page.click("#signin-form button[type=submit]");
+    await page.waitForSelector("body[data-live=online]");
+    const first = await page.evaluate(() => JSON.parse(sessionStorage.getItem("ponte.session")));
+    assert.ok(first.expiresAt - Date.now() > 50 * 60_000, "a one-hour token");
+    // As if the hour were nearly over: the next call mints a fresh token first (a second later,
+    // so that its claims differ).
+    await new Promise((r) => setTimeout(r, 1100));
+    await page.evaluate(() => {
+      const state = JSON.parse(sessionStorage.getItem("ponte.session"));
+      sessionStorage.setItem("ponte.session", JSON.stringify({ ...state, expiresAt: Date.now() + 60_000 }));
+    });
+    await page.reload();
+    await page.waitForSelector("body[data-live=online]");
+    const second = await page.evaluate(() => JSON.parse(sessionStorage.getItem("ponte.session")));
+    assert.notEqual(second.token, first.token);
+    assert.ok(second.expiresAt - Date.now() > 50 * 60_000);
+    assert.ok(urls.length > 5 && urls.every((u) => !u.includes(s.key) && !u.includes(second.token)), "no credential in any URL");
+    await context.close();
+  });
+
   test("reply, react, attach a file, resolve and reopen, and search", async () => {
     const s = await tenant();
     const from = nextNumber();
