@@ -89,6 +89,22 @@ describe("tenant credentials", () => {
     await createMetaChannel(ponte, admin.json.token, { phoneNumberId: "555" });
   });
 
+  test("webhook URLs (they hold the channel's token) are shown to admins only; agents see the channels without them", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    const agent = (await call(ponte, "POST", "/v1/tokens", { key, body: { sub: "agent-8" } })).json.token;
+    const admin = (await call(ponte, "POST", "/v1/tokens", { key, body: { sub: "boss", role: "admin" } })).json.token;
+    const asAgent = await call(ponte, "GET", "/v1/channels", { key: agent });
+    assert.equal(asAgent.status, 200);
+    assert.deepEqual(asAgent.json.data.map((c) => [c.id, c.provider, "webhook_url" in c]), [[channel.id, "meta", false]]);
+    assert.doesNotMatch(asAgent.text, new RegExp(new URL(channel.webhook_url).pathname.split("/").pop()), "not the token anywhere");
+    const one = await call(ponte, "GET", `/v1/channels/${channel.id}`, { key: agent });
+    assert.equal(one.json.webhook_url, undefined);
+    for (const credential of [admin, key]) {
+      const listed = await call(ponte, "GET", "/v1/channels", { key: credential });
+      assert.equal(listed.json.data[0].webhook_url, channel.webhook_url);
+    }
+  });
+
   test("a token cannot mint tokens, and a tampered token is 401", async () => {
     const { key } = await tenantWithChannel(ponte);
     const { token } = (await call(ponte, "POST", "/v1/tokens", { key, body: { sub: "a" } })).json;

@@ -120,7 +120,11 @@ export async function allMessages(ponte, key) {
  */
 export async function openSocket(ponte, { token, protocols, query = "" } = {}) {
   const url = `${ponte.base.replace(/^http/, "ws")}/v1/realtime${query}`;
-  const ws = new WebSocket(token ? `${url}${query ? "&" : "?"}access_token=${encodeURIComponent(token)}` : url, protocols);
+  // An API key never goes in a URL: it rides as a subprotocol; a token may go in the query.
+  const isKey = token?.startsWith("ponte_sk_");
+  const ws = isKey
+    ? new WebSocket(url, ["ponte", `bearer.${token}`])
+    : new WebSocket(token ? `${url}${query ? "&" : "?"}access_token=${encodeURIComponent(token)}` : url, protocols);
   const frames = [];
   const waiters = [];
   let closed = null;

@@ -191,12 +191,20 @@ describe("connecting", () => {
     socket.close();
   });
 
-  test("refusals: no credential 401, a bad one 401, not an upgrade 426, a bearer protocol alone 400", async () => {
+  test("refusals: no credential 401, a bad one 401, an API key in a URL 401, not an upgrade 426, a bearer protocol alone 400", async () => {
     const { key } = await tenantWithChannel(ponte);
     const none = await rawUpgrade(ponte, "/v1/realtime");
     assert.equal(none.status, 401);
     assert.equal(none.headers["content-type"], "application/problem+json");
     assert.equal((await rawUpgrade(ponte, "/v1/realtime?access_token=ponte_sk_nope")).status, 401);
+    // A valid API key is refused in a URL too, saying how to do it instead; a minted token is not.
+    const keyInUrl = await rawUpgrade(ponte, `/v1/realtime?access_token=${key}`);
+    assert.equal(keyInUrl.status, 401);
+    assert.match(keyInUrl.json.detail, /never goes in a URL/);
+    const media = await call(ponte, "GET", `/media/med_000000000000000000000000?access_token=${key}`);
+    assert.equal(media.status, 401, "nor on /media");
+    const minted = await call(ponte, "POST", "/v1/tokens", { key, body: { sub: "agent" } });
+    assert.equal((await rawUpgrade(ponte, `/v1/realtime?access_token=${minted.json.token}`)).status, 101);
     assert.equal((await rawUpgrade(ponte, "/v1/realtime", { "sec-websocket-protocol": "ponte, bearer.abc.def.ghi" })).status, 401);
     const plain = await call(ponte, "GET", "/v1/realtime", { key });
     assert.equal(plain.status, 426);
@@ -205,8 +213,9 @@ describe("connecting", () => {
     assert.equal(alone.status, 400);
     assert.match(alone.json.detail, /ponte/);
     const tooMany = Array.from({ length: 51 }, (_, i) => `con_${i}`).join(",");
-    assert.equal((await rawUpgrade(ponte, `/v1/realtime?access_token=${key}&conversation_id=${tooMany}`)).status, 422);
-    const ok = await rawUpgrade(ponte, `/v1/realtime?access_token=${key}`);
+    const asProtocol = { "sec-websocket-protocol": `ponte, bearer.${key}` };
+    assert.equal((await rawUpgrade(ponte, `/v1/realtime?conversation_id=${tooMany}`, asProtocol)).status, 422);
+    const ok = await rawUpgrade(ponte, "/v1/realtime", asProtocol);
     assert.equal(ok.status, 101);
   });
 });
@@ -337,7 +346,7 @@ describe("publishing only where someone listens", () => {
     db.exec("CREATE TRIGGER test_presence_fail BEFORE INSERT ON realtime_presence BEGIN SELECT RAISE(ABORT, 'injected'); END");
     let refused;
     try {
-      refused = await rawUpgrade(ponte, `/v1/realtime?access_token=${key}`);
+      refused = await rawUpgrade(ponte, "/v1/realtime", { "sec-websocket-protocol": `ponte, bearer.${key}` });
     } finally {
       db.exec("DROP TRIGGER test_presence_fail");
       db.close();
@@ -347,7 +356,7 @@ describe("publishing only where someone listens", () => {
     assert.doesNotMatch(refused.text, /injected|realtime_presence/, "internals must not leak");
     assert.equal(presence(tenant.id), null);
     // Storage back: the next socket connects and the flag is up.
-    assert.equal((await rawUpgrade(ponte, `/v1/realtime?access_token=${key}`)).status, 101);
+    assert.equal((await rawUpgrade(ponte, "/v1/realtime", { "sec-websocket-protocol": `ponte, bearer.${key}` })).status, 101);
     assert.equal(presence(tenant.id).listening, 1);
   });
 

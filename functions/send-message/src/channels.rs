@@ -69,16 +69,29 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
     channels::insert(&store::db(env)?, &record).await?;
     json(
         201,
-        &public_view(&record, &public_base_url(req, env)?, None),
+        &public_view(&record, Some(&public_base_url(req, env)?), None),
     )
 }
 
+/// Where webhooks go is shown to admins only: the URL holds the channel's token.
+fn webhook_base(
+    req: &Request,
+    env: &Env,
+    principal: &Principal,
+) -> Result<Option<String>, ApiError> {
+    Ok(if principal.is_admin() {
+        Some(public_base_url(req, env)?)
+    } else {
+        None
+    })
+}
+
 pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult {
-    let base = public_base_url(req, env)?;
+    let base = webhook_base(req, env, principal)?;
     let records = channels::list(&store::db(env)?, principal.tenant_id()).await?;
     let data: Vec<Value> = records
         .iter()
-        .map(|r| public_view(r, &base, None))
+        .map(|r| public_view(r, base.as_deref(), None))
         .collect();
     json(200, &json!({ "data": data }))
 }
@@ -87,10 +100,8 @@ pub async fn get(req: &Request, env: &Env, principal: &Principal, id: &str) -> A
     let record = channels::find(&store::db(env)?, principal.tenant_id(), id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no channel {id}")))?;
-    json(
-        200,
-        &public_view(&record, &public_base_url(req, env)?, None),
-    )
+    let base = webhook_base(req, env, principal)?;
+    json(200, &public_view(&record, base.as_deref(), None))
 }
 
 /// `POST /v1/channels/{id}/connect`: asks a gateway for a new session or QR code. The answer
@@ -124,11 +135,14 @@ pub async fn connect(
     let record = channels::find(&db, tenant_id, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no channel {id}")))?;
-    let view = public_view(&record, &public_base_url(req, env)?, None);
+    // Every socket of the tenant gets the event, agents' too: it carries no webhook URL.
     let mut events = Events::default();
-    events.channel_updated(id, &view);
+    events.channel_updated(id, &public_view(&record, None, None));
     events.publish(env, tenant_id).await;
-    json(200, &view)
+    json(
+        200,
+        &public_view(&record, Some(&public_base_url(req, env)?), None),
+    )
 }
 
 /// `GET /v1/channels/{id}/templates`: the templates the business may send on this channel, as

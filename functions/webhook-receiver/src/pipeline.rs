@@ -10,7 +10,7 @@ use std::rc::Rc;
 use crate::inline_media;
 use ponte_edge::bindings::{BLOBS, MEDIA_QUEUE};
 use ponte_edge::channel_cache;
-use ponte_edge::http::{json, public_base_url, ApiResult};
+use ponte_edge::http::{json, ApiResult};
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::Events;
@@ -215,12 +215,7 @@ pub async fn receive(
             return reject(&db, event, ApiError::BadRequest(e.to_string())).await;
         }
     };
-    // A session change is published with the channel's webhook URL, built on the public origin.
-    let base_url = match batch.connection {
-        Some(_) => Some(public_base_url(req, env)?),
-        None => None,
-    };
-    store_batch(env, &db, event, &channel, &batch, base_url.as_deref()).await
+    store_batch(env, &db, event, &channel, &batch).await
 }
 
 async fn store_batch(
@@ -229,7 +224,6 @@ async fn store_batch(
     mut event: NewEvent<'_>,
     channel: &OpenedChannel,
     batch: &InboundBatch,
-    base_url: Option<&str>,
 ) -> ApiResult {
     let counts = (
         batch.messages.len(),
@@ -299,8 +293,9 @@ async fn store_batch(
             for message in read_messages(db, tenant_id, &stored_inline).await {
                 events.message_updated(&message);
             }
-            if let (Some((state, at)), Some(base_url)) = (&changes.connection, base_url) {
-                let view = public_view(&channel.record, base_url, Some((state, *at)));
+            // Every socket of the tenant gets it, agents' too: it carries no webhook URL.
+            if let Some((state, at)) = &changes.connection {
+                let view = public_view(&channel.record, None, Some((state, *at)));
                 events.channel_updated(&channel.record.id, &view);
             }
             events.publish(env, &channel.record.tenant_id).await;

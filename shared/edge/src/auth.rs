@@ -67,7 +67,9 @@ pub async fn authenticate(req: &Request, env: &Env, now_ms: i64) -> Result<Princ
 }
 
 /// For what a browser opens without script-set headers (`<img>`, `<audio>`, WebSockets): the
-/// `Authorization` header when present, else `?access_token=`.
+/// `Authorization` header when present, else `?access_token=` with a short-lived token. A URL
+/// ends up in logs, histories and referrers, so an API key, which lives until it is revoked, is
+/// refused there.
 pub async fn authenticate_header_or_query(
     req: &Request,
     env: &Env,
@@ -84,6 +86,11 @@ pub async fn authenticate_header_or_query(
         .find(|(k, _)| k == "access_token")
         .map(|(_, v)| v.into_owned());
     match token {
+        Some(token) if token.starts_with(API_KEY_PREFIX) => Err(ApiError::Unauthorized(
+            "an API key never goes in a URL: send it as `Authorization: Bearer`, or mint a \
+             short-lived token (POST /v1/tokens) for `?access_token=`"
+                .into(),
+        )),
         Some(token) => authenticate_credential(&token, env, now_ms).await,
         None => Err(ApiError::Unauthorized(
             "send `Authorization: Bearer <token>` or `?access_token=<token>`".into(),

@@ -152,12 +152,13 @@ pub fn open(env: &Env, record: ChannelRecord) -> Result<OpenedChannel, ApiError>
     Ok(OpenedChannel { record, channel })
 }
 
-/// A channel as the API shows it: no secrets; the URL its provider posts webhooks to; and, for
-/// providers with a session on a phone, the session's state (`connection`, with its QR code when
-/// one waits to be scanned). `connection` overrides the record's with a fresher `({state, qr}, at)`.
+/// A channel as the API shows it: no secrets; for an admin (`webhook_base` given), the URL its
+/// provider posts webhooks to, which holds the channel's token; and, for providers with a session
+/// on a phone, the session's state (`connection`, with its QR code when one waits to be scanned).
+/// `connection` overrides the record's with a fresher `({state, qr}, at)`.
 pub fn public_view(
     record: &ChannelRecord,
-    base_url: &str,
+    webhook_base: Option<&str>,
     connection: Option<(&Value, i64)>,
 ) -> Value {
     let mut view = serde_json::json!({
@@ -165,9 +166,15 @@ pub fn public_view(
         "provider": record.provider,
         "name": record.name,
         "config": serde_json::from_str::<Value>(&record.config).unwrap_or(Value::Null),
-        "webhook_url": format!("{base_url}/webhooks/{}/{}", record.provider, record.webhook_token),
         "created_at": record.created_at,
     });
+    if let Some(base_url) = webhook_base {
+        view["webhook_url"] = format!(
+            "{base_url}/webhooks/{}/{}",
+            record.provider, record.webhook_token
+        )
+        .into();
+    }
     let has_session =
         providers::provider(&record.provider).is_some_and(|p| p.capabilities().session);
     if has_session {
