@@ -30,6 +30,9 @@ if ! node --no-warnings tools/d1-migrations-current.mjs "$STATE"; then
   wrangler d1 migrations apply DB --local --persist-to "$STATE" -c functions/webhook-receiver/wrangler.toml >/dev/null
 fi
 
+# The demo's providers are emulators on 127.0.0.1: a deployment never sets this.
+export PONTE_ALLOW_LOCAL_PROVIDERS=1
+
 configs=(-c wrangler.toml)
 for f in "${FUNCTIONS[@]}"; do configs+=(-c "functions/$f/wrangler.toml"); done
 configs+=(-c inbox/wrangler.toml)

@@ -21,7 +21,8 @@ export async function startPonte({ vars = {} } = {}) {
   const running = await startWrangler({
     configs: ["wrangler.toml", ...FUNCTIONS.map((f) => `functions/${f}/wrangler.toml`), "inbox/wrangler.toml"],
     migrate: "functions/webhook-receiver/wrangler.toml",
-    env: { ...vars, PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey },
+    // The providers are played on 127.0.0.1; a test may turn this off through `vars`.
+    env: { PONTE_ALLOW_LOCAL_PROVIDERS: "1", ...vars, PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey },
     ready: async (base) => (await fetch(`${base}/healthz`)).ok,
   });
   return { ...running, operatorKey };

@@ -2,8 +2,9 @@
 
 use ponte_core::ids::{new_id, new_token};
 use ponte_core::providers;
+use ponte_core::providers::endpoints::check_endpoint;
 use ponte_edge::auth::Principal;
-use ponte_edge::bindings::master_key;
+use ponte_edge::bindings::{allows_local_providers, master_key};
 use ponte_edge::channel_cache;
 use ponte_edge::http::{json, public_base_url, read_json, ApiResult};
 use ponte_edge::problem::ApiError;
@@ -48,6 +49,13 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
             field: e.field,
             reason: e.reason,
         })?;
+    let allow_local = allows_local_providers(env);
+    for (field, url) in channel.endpoints() {
+        check_endpoint(url, allow_local).map_err(|reason| ApiError::InvalidField {
+            field: field.into(),
+            reason,
+        })?;
+    }
 
     let id = new_id("chn");
     let secrets_json =

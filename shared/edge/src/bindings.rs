@@ -30,6 +30,15 @@ pub const OPERATOR_KEY: &str = "PONTE_OPERATOR_KEY";
 pub const MASTER_KEY: &str = "PONTE_MASTER_KEY";
 /// Optional variable: the public origin used in webhook URLs (defaults to the request's).
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
+/// "1" lets channels point at loopback, private hosts and plain http: a local run and the tests.
+pub const ALLOW_LOCAL_PROVIDERS: &str = "PONTE_ALLOW_LOCAL_PROVIDERS";
+
+/// Whether this deployment lets channels call local providers (see [`ALLOW_LOCAL_PROVIDERS`]).
+pub fn allows_local_providers(env: &worker::Env) -> bool {
+    env.var(ALLOW_LOCAL_PROVIDERS)
+        .map(|v| matches!(v.to_string().trim(), "1" | "true"))
+        .unwrap_or(false)
+}
 
 pub const JWT_KEY_PURPOSE: &str = "ponte/jwt/v1";
 pub const MEDIA_LINK_KEY_PURPOSE: &str = "ponte/media-link/v1";

@@ -2,6 +2,7 @@
 //! its provider's webhooks into an [`crate::model::InboundBatch`] and builds its API calls as
 //! plain [`HttpRequest`] data for the edge to send. Nothing outside the adapters names a provider.
 
+pub mod endpoints;
 pub mod evolution;
 pub mod meta;
 mod seam;

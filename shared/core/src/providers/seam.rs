@@ -324,6 +324,11 @@ pub trait Channel {
     /// The non-secret config, as stored and shown.
     fn config(&self) -> Value;
 
+    /// The URLs this channel will call with its credential, each with its config field, for the
+    /// deployment to judge ([`crate::providers::endpoints::check_endpoint`]) before it keeps
+    /// the channel.
+    fn endpoints(&self) -> Vec<(&'static str, &str)>;
+
     /// The secrets, serialized for sealing at rest.
     fn secrets(&self) -> Value;
 

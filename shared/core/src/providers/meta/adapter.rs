@@ -74,6 +74,10 @@ impl Channel for MetaChannel {
         serde_json::to_value(&self.config).unwrap_or(Value::Null)
     }
 
+    fn endpoints(&self) -> Vec<(&'static str, &str)> {
+        vec![("config.graph_base_url", self.config.graph_base_url())]
+    }
+
     fn secrets(&self) -> Value {
         serde_json::to_value(&self.secrets).unwrap_or(Value::Null)
     }

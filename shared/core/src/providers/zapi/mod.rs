@@ -60,6 +60,10 @@ impl Channel for ZApiChannel {
         serde_json::to_value(&self.config).unwrap_or(Value::Null)
     }
 
+    fn endpoints(&self) -> Vec<(&'static str, &str)> {
+        vec![("config.base_url", &self.config.base_url)]
+    }
+
     fn secrets(&self) -> Value {
         serde_json::to_value(&self.secrets).unwrap_or(Value::Null)
     }
