@@ -183,6 +183,24 @@ describe("connecting", () => {
     socket.close();
   });
 
+  test("a socket opened with a token is closed when the token expires (4001); one opened with the key stays", async () => {
+    const { key } = await tenantWithChannel(ponte);
+    const minted = await call(ponte, "POST", "/v1/tokens", { key, body: { sub: "agent-short", ttl_seconds: 60 } });
+    const short = await openSocket(ponte, { token: minted.json.token });
+    const keyed = await openSocket(ponte, { token: key });
+    const closed = await new Promise((resolve, reject) => {
+      short.ws.addEventListener("close", resolve, { once: true });
+      setTimeout(() => reject(new Error("the socket was not closed 80 s after its token was minted")), 80_000);
+    });
+    const lived = Date.now() - (minted.json.expires_at - 60_000);
+    assert.equal(closed.code, 4001);
+    assert.match(closed.reason, /expired/);
+    // Not before the token expires; the local runtime fires alarms up to some seconds late.
+    assert.ok(lived >= 59_000 && lived < 80_000, `closed ${lived} ms after minting`);
+    assert.equal(keyed.ws.readyState, WebSocket.OPEN, "an API key does not expire");
+    keyed.close();
+  });
+
   test("a token in the query works too", async () => {
     const { key } = await tenantWithChannel(ponte);
     const minted = await call(ponte, "POST", "/v1/tokens", { key, body: { sub: "agent-2" } });

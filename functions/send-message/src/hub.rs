@@ -13,8 +13,9 @@ use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 use wasm_bindgen::JsCast;
 use worker::js_sys::JsString;
 use worker::{
-    durable_object, DurableObject, Env, Headers, Request, Response, Result, SqlStorageValue, State,
-    WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
+    durable_object, DurableObject, Env, Headers, Request, Response, Result, ScheduledTime,
+    SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    WebSocketRequestResponsePair,
 };
 
 /// The tenant's last event number, in the object's own SQLite: a synchronous statement per
@@ -65,6 +66,12 @@ enum Presence {
 pub const SUBSCRIPTION_HEADER: &str = "x-ponte-subscription";
 pub const PROTOCOL_HEADER: &str = "x-ponte-protocol";
 pub const TENANT_HEADER: &str = "x-ponte-tenant";
+/// When the socket's token expires (unix ms); absent for an API key, which does not.
+pub const EXPIRES_HEADER: &str = "x-ponte-expires";
+/// The tag a socket opened with a token carries: `exp:<unix ms>`.
+const EXPIRES_TAG: &str = "exp:";
+/// The close code of a socket whose token expired: the client reconnects with a fresh one.
+const TOKEN_EXPIRED_CODE: u16 = 4001;
 
 #[durable_object]
 pub struct TenantHub {
@@ -141,6 +148,26 @@ impl DurableObject for TenantHub {
 
     async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
         Ok(())
+    }
+
+    /// Closes the sockets whose token has expired, then waits for the next one to.
+    async fn alarm(&self) -> Result<Response> {
+        let now = now_ms();
+        let mut next: Option<i64> = None;
+        for ws in self.state.get_websockets() {
+            let Some(expires_at) = self.expiry_of(&ws) else {
+                continue;
+            };
+            if expires_at <= now {
+                let _ = ws.close(Some(TOKEN_EXPIRED_CODE), Some("the token has expired"));
+            } else {
+                next = Some(next.map_or(expires_at, |n| n.min(expires_at)));
+            }
+        }
+        if let Some(at) = next {
+            self.state.storage().set_alarm(at_time(at)).await?;
+        }
+        Response::ok("")
     }
 }
 
@@ -254,7 +281,19 @@ impl TenantHub {
             .and_then(|s| serde_json::from_str::<Subscription>(&s).ok())
             .unwrap_or_default();
         let pair = WebSocketPair::new()?;
-        self.state.accept_web_socket(&pair.server);
+        let expires_at = req
+            .headers()
+            .get(EXPIRES_HEADER)?
+            .and_then(|e| e.parse::<i64>().ok());
+        match expires_at {
+            Some(at) => {
+                let tag = format!("{EXPIRES_TAG}{at}");
+                self.state
+                    .accept_websocket_with_tags(&pair.server, &[tag.as_str()]);
+                self.close_expired_at(at).await?;
+            }
+            None => self.state.accept_web_socket(&pair.server),
+        }
         pair.server.serialize_attachment(&subscription)?;
         pair.server
             .send_with_str(ready_frame("ready", self.current_seq()?, &subscription))?;
@@ -266,6 +305,22 @@ impl TenantHub {
                 Ok(response.with_headers(headers))
             }
             None => Ok(response),
+        }
+    }
+
+    fn expiry_of(&self, ws: &WebSocket) -> Option<i64> {
+        self.state
+            .get_tags(ws)
+            .iter()
+            .find_map(|tag| tag.strip_prefix(EXPIRES_TAG)?.parse().ok())
+    }
+
+    /// Makes sure the alarm goes off by `at`, when a socket's token expires.
+    async fn close_expired_at(&self, at: i64) -> Result<()> {
+        let storage = self.state.storage();
+        match storage.get_alarm().await? {
+            Some(set) if set <= at => Ok(()),
+            _ => storage.set_alarm(at_time(at)).await,
         }
     }
 
@@ -334,6 +389,13 @@ fn send_js_string(
     frame: &JsString,
 ) -> std::result::Result<(), JsValue> {
     ws.unchecked_ref::<RawSocket>().send(frame)
+}
+
+/// An absolute time for an alarm: the runtime's `i64` conversion is an offset from now.
+fn at_time(unix_ms: i64) -> ScheduledTime {
+    ScheduledTime::new(worker::js_sys::Date::new(&JsValue::from_f64(
+        unix_ms as f64,
+    )))
 }
 
 fn send_error(ws: &WebSocket, detail: &str) -> Result<()> {

@@ -7,7 +7,7 @@ use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::{hub, HUB_CONNECT_URL};
 use worker::{Env, Headers, Method, Request, RequestInit};
 
-use crate::hub::{PROTOCOL_HEADER, SUBSCRIPTION_HEADER, TENANT_HEADER};
+use crate::hub::{EXPIRES_HEADER, PROTOCOL_HEADER, SUBSCRIPTION_HEADER, TENANT_HEADER};
 
 /// The subprotocol a browser offers, with its credential as a second one (`bearer.<token>`),
 /// since it cannot set an `Authorization` header on a WebSocket.
@@ -71,6 +71,13 @@ pub async fn connect(req: &Request, env: &Env, now: i64) -> ApiResult {
         &serde_json::to_string(&subscription).map_err(|e| ApiError::internal(e.to_string()))?,
     )?;
     headers.set(TENANT_HEADER, principal.tenant_id())?;
+    // A socket opened with a token lives no longer than the token.
+    if let Principal::Token(claims) = &principal {
+        headers.set(
+            EXPIRES_HEADER,
+            &(claims.exp.saturating_mul(1000)).to_string(),
+        )?;
+    }
     if offered.ponte {
         headers.set(PROTOCOL_HEADER, PROTOCOL)?;
     }
