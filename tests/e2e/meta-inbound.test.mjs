@@ -311,6 +311,28 @@ describe("event log", () => {
   });
 });
 
+describe("statuses before their message", () => {
+  test("wait under their tenant, as every row does, and apply when the message arrives", async () => {
+    const { tenant, key, channel } = await tenantWithChannel(ponte);
+    const status = JSON.parse(fixture("status_delivered"));
+    const wamid = status.entry[0].changes[0].value.statuses[0].id;
+    assert.equal((await postWebhook(ponte, channel, status)).status, 200);
+    const db = new DatabaseSync(d1File(ponte.persist), { readOnly: true });
+    try {
+      const waiting = db.prepare("SELECT tenant_id, status FROM pending_statuses WHERE channel_id = ? AND provider_message_id = ?").all(channel.id, wamid);
+      assert.deepEqual(waiting.map((r) => [r.tenant_id, r.status]), [[tenant.id, "delivered"]]);
+    } finally {
+      db.close();
+    }
+    const echo = JSON.parse(fixture("echo_text"));
+    const echoed = echo.entry[0].changes[0].value.message_echoes[0];
+    echoed.id = wamid;
+    assert.equal((await postWebhook(ponte, channel, echo)).status, 200);
+    const [message] = await allMessages(ponte, key);
+    assert.equal(message.status, "delivered", "the waiting status applied");
+  });
+});
+
 describe("storage failure", () => {
   test("is answered 503 so that Meta retries, and the retry stores the message once", async () => {
     const { key, channel } = await tenantWithChannel(ponte);

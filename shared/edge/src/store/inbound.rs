@@ -96,8 +96,8 @@ const MARK_DELETED_ID: &str = concat!(mark_deleted!(), "id");
 
 const KEEP_PENDING_STATUS: &str =
     "INSERT INTO pending_statuses (channel_id, provider_message_id, status, \
-     status_rank, status_at, error_code, error_title, received_at) \
-     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE NOT EXISTS \
+     status_rank, status_at, error_code, error_title, received_at, tenant_id) \
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS \
      (SELECT 1 FROM messages WHERE channel_id = ?1 AND provider_message_id = ?2) \
      ON CONFLICT (channel_id, provider_message_id, status) DO NOTHING";
 
@@ -342,7 +342,7 @@ fn status_statements(
 ) -> Result<Vec<D1PreparedStatement>, ApiError> {
     let code = s.error.as_ref().map(|e| e.code);
     let title = s.error.as_ref().map(|e| e.title.as_str());
-    // KEEP_PENDING_STATUS takes APPLY_STATUS's parameters plus the arrival time.
+    // KEEP_PENDING_STATUS takes APPLY_STATUS's parameters plus the arrival time and tenant.
     let mut args = vec![
         text(to.channel_id),
         text(&s.provider_message_id),
@@ -354,5 +354,6 @@ fn status_statements(
     ];
     let apply = db.prepare(apply).bind(&args)?;
     args.push(int(to.received_at));
+    args.push(text(to.tenant_id));
     Ok(vec![apply, db.prepare(KEEP_PENDING_STATUS).bind(&args)?])
 }
