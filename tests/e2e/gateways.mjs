@@ -3,7 +3,7 @@
 // file gives a driver: how to start its emulator, connect a channel to it, and write its webhooks.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { allMessages, call, createChannel, createTenant, openSocket, startPonte } from "./harness.mjs";
+import { allMessages, call, createChannel, createTenant, eventually, openSocket, startPonte } from "./harness.mjs";
 
 const MAX_ATTEMPTS = 3;
 
@@ -59,18 +59,6 @@ export function gatewaySuite(driver) {
     assert.equal(res.status, 200, res.text);
     const [conversation] = await conversationsOf(s);
     return { from, conversation };
-  }
-
-  async function eventually(check, timeoutMs = 10_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await check();
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   describe(`${driver.name}: inbound`, () => {

@@ -215,3 +215,16 @@ export function rawUpgrade(ponte, path, headers = {}) {
     req.end();
   });
 }
+
+/** Retries `check` until it stops throwing, and answers what it returned; past the time, its error. */
+export async function eventually(check, timeoutMs = 15_000, everyMs = 150) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -11,7 +11,7 @@ import { API_KEY, INSTANCE, envelope as evolutionEnvelope } from "../../tools/ev
 import { startGraph } from "../../tools/graph-emulator.mjs";
 import { startMediaHost } from "../../tools/media-host.mjs";
 import { envelope } from "../../tools/meta-payloads.mjs";
-import { call, createChannel, createMetaChannel, createTenant, d1File, postWebhook, startPonte } from "./harness.mjs";
+import { call, createChannel, createMetaChannel, createTenant, d1File, eventually, postWebhook, startPonte } from "./harness.mjs";
 
 const LINK_TTL_S = 10;
 const MAX_BYTES = 1024 * 1024;
@@ -32,18 +32,6 @@ after(async () => {
 
 const sha256 = (bytes) => createHash("sha256").update(bytes).digest();
 const seconds = () => String(Math.floor(Date.now() / 1000));
-
-async function eventually(check, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 /** A tenant with a Meta channel whose media lookups go to the Graph emulator. */
 async function metaSetup() {

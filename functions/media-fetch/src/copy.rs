@@ -9,7 +9,7 @@ use ponte_core::providers::{HttpRequest, MediaFetch};
 use ponte_core::retry::{backoff_seconds, jitter_unit};
 use ponte_core::signature::to_hex;
 use ponte_edge::bindings::{
-    BLOBS, MEDIA_DLQ_NAME, MEDIA_MAX_ATTEMPTS, MEDIA_MAX_BYTES, MEDIA_QUEUE_NAME,
+    media_max_bytes, number_var, BLOBS, MEDIA_DLQ_NAME, MEDIA_MAX_ATTEMPTS, MEDIA_QUEUE_NAME,
     MEDIA_RETRY_BASE_SECONDS,
 };
 use ponte_edge::channel_cache;
@@ -36,14 +36,9 @@ pub struct Policy {
 
 impl Policy {
     pub fn from_env(env: &Env) -> Self {
-        let var = |name: &str, default: u64| {
-            env.var(name)
-                .ok()
-                .and_then(|v| v.to_string().trim().parse::<u64>().ok())
-                .unwrap_or(default)
-        };
+        let var = |name: &str, default: u64| number_var(env, name, default);
         Self {
-            max_bytes: var(MEDIA_MAX_BYTES, 100 * 1024 * 1024),
+            max_bytes: media_max_bytes(env),
             max_attempts: var(MEDIA_MAX_ATTEMPTS, 5).clamp(1, 20) as i64,
             base_s: var(MEDIA_RETRY_BASE_SECONDS, 5).min(3600) as u32,
             cap_s: 3600,

@@ -290,7 +290,7 @@ impl TenantHub {
                 let tag = format!("{EXPIRES_TAG}{at}");
                 self.state
                     .accept_websocket_with_tags(&pair.server, &[tag.as_str()]);
-                self.close_expired_at(at).await?;
+                self.alarm_by(at).await?;
             }
             None => self.state.accept_web_socket(&pair.server),
         }
@@ -316,7 +316,7 @@ impl TenantHub {
     }
 
     /// Makes sure the alarm goes off by `at`, when a socket's token expires.
-    async fn close_expired_at(&self, at: i64) -> Result<()> {
+    async fn alarm_by(&self, at: i64) -> Result<()> {
         let storage = self.state.storage();
         match storage.get_alarm().await? {
             Some(set) if set <= at => Ok(()),

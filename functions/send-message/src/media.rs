@@ -5,7 +5,7 @@ use ponte_core::ids::new_id;
 use ponte_core::multipart;
 use ponte_core::signature::to_hex;
 use ponte_edge::auth::Principal;
-use ponte_edge::bindings::{BLOBS, MEDIA_MAX_BYTES, MEDIA_QUEUE};
+use ponte_edge::bindings::{media_max_bytes, BLOBS, MEDIA_QUEUE};
 use ponte_edge::form_upload;
 use ponte_edge::http::{json, query_pairs, query_param, ApiResult};
 use ponte_edge::media_links;
@@ -26,7 +26,6 @@ use worker::{D1Database, Env, Request, ResponseBody};
 use crate::sender::refusal_detail;
 
 const MAX_FILENAME_CHARS: usize = 255;
-const DEFAULT_MAX_BYTES: u64 = 100 * 1024 * 1024;
 
 /// The file is the raw body (its `Content-Type` the file's type, `?filename=` its name) or the
 /// `file` field of a `multipart/form-data` form (its part's type and file name). Either way it
@@ -43,11 +42,7 @@ pub async fn upload(req: &Request, env: &Env, principal: &Principal, now: i64) -
         })?;
     let query = query_pairs(req)?;
     let mut filename = query_param(&query, "filename").map(str::to_string);
-    let max = env
-        .var(MEDIA_MAX_BYTES)
-        .ok()
-        .and_then(|v| v.to_string().trim().parse::<u64>().ok())
-        .unwrap_or(DEFAULT_MAX_BYTES);
+    let max = media_max_bytes(env);
     let body = req.inner().body();
     let (chunks, length, file_type) = if is_multipart(&content_type) {
         let boundary = multipart::boundary(&content_type).map_err(|e| ApiError::InvalidField {

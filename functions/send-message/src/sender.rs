@@ -7,8 +7,8 @@ use std::time::Duration;
 use ponte_core::providers::{Answer, PreparedCall, SendOutcome};
 use ponte_core::retry::{backoff_seconds, jitter_unit};
 use ponte_edge::bindings::{
-    SEND_DLQ, SEND_MAX_ATTEMPTS, SEND_QUEUE, SEND_RETRY_BASE_SECONDS, SEND_RETRY_CAP_SECONDS,
-    SEND_TIMEOUT_MS,
+    number_var, SEND_DLQ, SEND_MAX_ATTEMPTS, SEND_QUEUE, SEND_RETRY_BASE_SECONDS,
+    SEND_RETRY_CAP_SECONDS, SEND_TIMEOUT_MS,
 };
 use ponte_edge::channel_cache;
 use ponte_edge::now_ms;
@@ -42,12 +42,7 @@ pub struct Policy {
 
 impl Policy {
     pub fn from_env(env: &Env) -> Self {
-        let var = |name: &str, default: u64| {
-            env.var(name)
-                .ok()
-                .and_then(|v| v.to_string().trim().parse::<u64>().ok())
-                .unwrap_or(default)
-        };
+        let var = |name: &str, default: u64| number_var(env, name, default);
         let timeout_ms = var(SEND_TIMEOUT_MS, 15_000).clamp(100, 60_000);
         Self {
             max_attempts: var(SEND_MAX_ATTEMPTS, 6).clamp(1, 20) as i64,

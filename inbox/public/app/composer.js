@@ -124,7 +124,8 @@ export class Composer {
       this.thread().upsert(sent);
     } catch (e) {
       this.thread().remove(local.id);
-      if (e.body?.message?.id) this.thread().upsert(e.body.message);
+      // A refused send answers 502 with the failed message in the problem: it stays, with its reason.
+      if (e.problem?.message?.id) this.thread().upsert(e.problem.message);
       else this.onError(`Not sent: ${e.message}`);
     }
   }

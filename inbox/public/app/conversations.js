@@ -6,10 +6,9 @@ import { contactName, formatPhone, provider, shortTime } from "./format.js";
 const PAGE = 30;
 
 export class ConversationList {
-  constructor(session, { channels, onOpen, onChange }) {
+  constructor(session, { channels, onChange }) {
     this.session = session;
     this.channels = channels; // Map id → channel
-    this.onOpen = onOpen;
     this.onChange = onChange; // something that the counts depend on may have changed
     this.status = "open";
     this.search = "";
@@ -99,7 +98,7 @@ export class ConversationList {
     const channel = this.channels.get(c.channel_id);
     const mark = provider(channel?.provider);
     return h("li", { class: c.id === this.selected ? "conversation selected" : "conversation", dataset: { id: c.id } },
-      h("a", { href: `#/c/${c.id}`, onclick: () => this.onOpen(c.id) },
+      h("a", { href: `#/c/${c.id}` },
         h("span", { class: "mark", style: `background:${mark.colour}`, title: `${mark.label}: ${channel?.name ?? ""}` }, mark.mark),
         h("span", { class: "summary" },
           h("span", { class: "line" },

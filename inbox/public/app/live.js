@@ -73,11 +73,6 @@ export class Live {
     }
   }
 
-  /** Drops the socket as a network would, for the reconnect to take over. */
-  drop() {
-    this.socket?.close();
-  }
-
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);

@@ -96,7 +96,7 @@ async function start(session) {
 
   app.composer = new Composer(session, { thread: () => app.thread, onError: toast });
   app.thread = new Thread(session, { channels, composer: app.composer, onConversation: (c) => app.list.update(c) });
-  app.list = new ConversationList(session, { channels, onOpen: () => {}, onChange: recount });
+  app.list = new ConversationList(session, { channels, onChange: recount });
   app.channels = new ChannelsPage(session, { channels, onChanged: () => app.list.render(), onError: toast });
   $("#signout").onclick = () => {
     app.live.stop();

@@ -112,11 +112,7 @@ export class Session {
       parsed = { detail: text };
     }
     if (res.status === 401) this.onExpired();
-    if (!res.ok) {
-      const error = new ApiError(res.status, parsed);
-      error.body = parsed;
-      throw error;
-    }
+    if (!res.ok) throw new ApiError(res.status, parsed);
     return parsed;
   }
 }

@@ -109,9 +109,6 @@ export class Thread {
   /** A message created or changed, from the socket or an answer. */
   upsert(message) {
     if (message.conversation_id !== this.conversation?.id) return;
-    for (const [id, pending] of this.messages) {
-      if (pending.local && pending.client_key === message.client_key) this.messages.delete(id);
-    }
     this.messages.set(message.id, message);
     this.render(true);
   }

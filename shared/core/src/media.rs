@@ -58,18 +58,12 @@ pub fn direct_fetch(media: &Media) -> Option<MediaFetch> {
     if host == "mmg.whatsapp.net" || url_path(url).to_ascii_lowercase().ends_with(".enc") {
         return None;
     }
-    Some(MediaFetch::Direct(HttpRequest {
-        method: "GET",
-        url: url.to_string(),
-        headers: Vec::new(),
-        body: String::new(),
-        secret_in_url: false,
-    }))
+    Some(MediaFetch::Direct(HttpRequest::get(url)))
 }
 
 /// The lower-cased host of an http(s) URL, without credentials or port; `None` for any other
 /// scheme (`data:`, `ftp:`), a URL without a host, or one with whitespace in it.
-fn http_host(url: &str) -> Option<String> {
+pub(crate) fn http_host(url: &str) -> Option<String> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return None;
     }
@@ -570,13 +564,7 @@ mod tests {
     }
 
     fn get(url: &str) -> Option<MediaFetch> {
-        Some(MediaFetch::Direct(HttpRequest {
-            method: "GET",
-            url: url.into(),
-            headers: Vec::new(),
-            body: String::new(),
-            secret_in_url: false,
-        }))
+        Some(MediaFetch::Direct(HttpRequest::get(url)))
     }
 
     #[test]

@@ -88,13 +88,7 @@ fn media_of(channel: &dyn Channel, dir: &str, name: &str) -> Media {
 }
 
 fn get(url: &str) -> Option<MediaFetch> {
-    Some(MediaFetch::Direct(HttpRequest {
-        method: "GET",
-        url: url.into(),
-        headers: Vec::new(),
-        body: String::new(),
-        secret_in_url: false,
-    }))
+    Some(MediaFetch::Direct(HttpRequest::get(url)))
 }
 
 fn with_url(url: Option<&str>) -> Media {

@@ -33,6 +33,20 @@ pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 /// "1" lets channels point at loopback, private hosts and plain http: a local run and the tests.
 pub const ALLOW_LOCAL_PROVIDERS: &str = "PONTE_ALLOW_LOCAL_PROVIDERS";
 
+/// A numeric variable, or `default` when it is unset or not a number.
+pub fn number_var(env: &worker::Env, name: &str, default: u64) -> u64 {
+    env.var(name)
+        .ok()
+        .and_then(|v| v.to_string().trim().parse::<u64>().ok())
+        .unwrap_or(default)
+}
+
+/// The largest attachment copied or uploaded, `MEDIA_MAX_BYTES` (100 MiB unless set); each
+/// provider's own limit applies below it.
+pub fn media_max_bytes(env: &worker::Env) -> u64 {
+    number_var(env, MEDIA_MAX_BYTES, 100 * 1024 * 1024)
+}
+
 /// Whether this deployment lets channels call local providers (see [`ALLOW_LOCAL_PROVIDERS`]).
 pub fn allows_local_providers(env: &worker::Env) -> bool {
     env.var(ALLOW_LOCAL_PROVIDERS)

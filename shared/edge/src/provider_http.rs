@@ -12,7 +12,9 @@ use worker::js_sys::{self, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{ReadableStream, TransformStream};
-use worker::{AbortController, ByteStream, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{
+    AbortController, AbortSignal, ByteStream, Delay, Fetch, Headers, Method, Request, RequestInit,
+};
 
 /// What the provider answered, raw: classifying it is the adapter's business.
 pub struct ProviderAnswer {
@@ -44,19 +46,27 @@ pub async fn send(request: &HttpRequest, timeout: Duration) -> Result<ProviderAn
 
 /// Sends `built` and reads the whole answer, within `timeout`.
 async fn answered(built: Request, timeout: Duration) -> Result<ProviderAnswer, NoAnswer> {
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let call = pin!(async {
+    within(timeout, |signal| async move {
         let mut response = Fetch::Request(built).send_with_signal(&signal).await?;
         let status = response.status_code();
         let retry_after = response.headers().get("retry-after").ok().flatten();
         let body = response.bytes().await?;
-        Ok::<_, worker::Error>(ProviderAnswer {
+        Ok(ProviderAnswer {
             status,
             retry_after,
             body,
         })
-    });
+    })
+    .await
+}
+
+/// Runs `call` with an abort signal; past `timeout` it is aborted and the call timed out.
+async fn within<T, F: std::future::Future<Output = worker::Result<T>>>(
+    timeout: Duration,
+    call: impl FnOnce(AbortSignal) -> F,
+) -> Result<T, NoAnswer> {
+    let controller = AbortController::default();
+    let call = pin!(call(controller.signal()));
     let deadline = pin!(Delay::from(timeout));
     match select(call, deadline).await {
         Either::Left((answer, _)) => answer.map_err(|e| NoAnswer::Network(e.to_string())),
@@ -71,18 +81,10 @@ async fn answered(built: Request, timeout: Duration) -> Result<ProviderAnswer, N
 /// wait for the headers has a deadline.
 pub async fn open(request: &HttpRequest, timeout: Duration) -> Result<worker::Response, NoAnswer> {
     let built = build(request).map_err(|e| NoAnswer::Network(e.to_string()))?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(built);
-    let call = pin!(fetch.send_with_signal(&signal));
-    let deadline = pin!(Delay::from(timeout));
-    match select(call, deadline).await {
-        Either::Left((response, _)) => response.map_err(|e| NoAnswer::Network(e.to_string())),
-        Either::Right(_) => {
-            controller.abort();
-            Err(NoAnswer::TimedOut)
-        }
-    }
+    within(timeout, |signal| async move {
+        Fetch::Request(built).send_with_signal(&signal).await
+    })
+    .await
 }
 
 /// A file to the provider's upload API: a multipart form of its text fields and the file,

@@ -9,43 +9,39 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::media::http_host;
+
 /// Why `url` may not be a provider endpoint, or `Ok` when it may. `allow_local` (a local run,
 /// the tests) takes loopback, private hosts and plain `http` too.
 pub fn check_endpoint(url: &str, allow_local: bool) -> Result<(), String> {
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| "must be an absolute URL".to_string())?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
+    if rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default()
+        .contains('@')
+    {
         return Err("must not carry a user or password".into());
     }
-    let host = host_of(authority).ok_or_else(|| "has no host".to_string())?;
+    let host = http_host(url).ok_or_else(|| "must be an http(s) URL with a host".to_string())?;
     if allow_local {
-        return match scheme.to_ascii_lowercase().as_str() {
-            "https" | "http" => Ok(()),
-            _ => Err("must be an http(s) URL".into()),
-        };
+        return Ok(());
     }
     if !scheme.eq_ignore_ascii_case("https") {
         return Err("must be an https URL".into());
     }
-    if is_local_host(&host) {
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.');
+    if is_local_host(host) {
         return Err(format!(
             "must be a public host, not {host} (set PONTE_ALLOW_LOCAL_PROVIDERS for a local run)"
         ));
     }
     Ok(())
-}
-
-/// The host of `authority` (`host[:port]` or `[v6][:port]`), lower-cased, brackets dropped.
-fn host_of(authority: &str) -> Option<String> {
-    let host = if let Some(bracketed) = authority.strip_prefix('[') {
-        bracketed.split_once(']')?.0
-    } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    (!host.is_empty()).then_some(host)
 }
 
 fn is_local_host(host: &str) -> bool {

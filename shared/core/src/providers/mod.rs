@@ -49,6 +49,19 @@ pub struct HttpRequest {
     pub secret_in_url: bool,
 }
 
+impl HttpRequest {
+    /// A plain `GET` of `url`, with no header and no credential.
+    pub fn get(url: &str) -> Self {
+        Self {
+            method: "GET",
+            url: url.to_string(),
+            headers: Vec::new(),
+            body: String::new(),
+            secret_in_url: false,
+        }
+    }
+}
+
 /// Headers that carry credentials, never shown in logs.
 const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "apikey", "client-token"];
 

@@ -117,13 +117,13 @@ pub async fn conversations(
     );
     let (name_pattern, digits_pattern) = match f.search.map(str::trim).filter(|s| !s.is_empty()) {
         Some(term) => {
-            let escaped: String = term
-                .chars()
-                .flat_map(|c| match c {
-                    '%' | '_' | '\\' => vec!['\\', c],
-                    c => vec![c],
-                })
-                .collect();
+            let mut escaped = String::with_capacity(term.len());
+            for c in term.chars() {
+                if matches!(c, '%' | '_' | '\\') {
+                    escaped.push('\\');
+                }
+                escaped.push(c);
+            }
             let digits: String = term.chars().filter(char::is_ascii_digit).collect();
             (
                 Some(format!("%{escaped}%")),
