@@ -20,4 +20,16 @@ export default {
     }
     return env.INBOX.fetch(request);
   },
+
+  // Cron triggers (wrangler.toml) run housekeeping in send-message, on a path this router never
+  // forwards from outside.
+  async scheduled(event, env, ctx) {
+    const url = new URL("https://ponte.internal/internal/scheduled");
+    url.searchParams.set("cron", event.cron);
+    const response = await env.SEND_MESSAGE.fetch(url, { method: "POST" });
+    if (!response.ok) {
+      throw new Error(`scheduled job on "${event.cron}" answered ${response.status}: ${await response.text()}`);
+    }
+    console.log(`scheduled job on "${event.cron}": ${await response.text()}`);
+  },
 };
