@@ -1,6 +1,8 @@
 // The primary Worker: routes by path prefix to the Rust functions over service bindings.
 // Service bindings are in-process calls, so this hop costs no network round trip.
 
+import openapi from "../api/openapi.json";
+
 const ROUTES = [
   ["/webhooks/", "WEBHOOK_RECEIVER"],
   ["/v1/", "SEND_MESSAGE"],
@@ -12,6 +14,11 @@ export default {
     const { pathname } = new URL(request.url);
     if (pathname === "/healthz") {
       return Response.json({ ok: true });
+    }
+    // The API's contract (api/openapi.json) is public, since clients are generated from it before
+    // anyone holds a key; answered here because send-message would ask for a credential.
+    if (pathname === "/v1/openapi.json" && (request.method === "GET" || request.method === "HEAD")) {
+      return Response.json(openapi, { headers: { "access-control-allow-origin": "*" } });
     }
     for (const [prefix, binding] of ROUTES) {
       if (pathname.startsWith(prefix)) {

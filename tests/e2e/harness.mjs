@@ -4,6 +4,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { ROOT, d1File, startWrangler } from "../../tools/wrangler-dev.mjs";
+import { checkAnswer } from "./contract.mjs";
 
 // d1File: the local D1 database file, for tests that inject a storage failure or read rows.
 export { ROOT, d1File };
@@ -44,6 +45,8 @@ export async function call(ponte, method, path, { key, body, headers = {} } = {}
   try {
     json = JSON.parse(text);
   } catch {}
+  // Every answer a test sees keeps api/openapi.json (tests/e2e/contract.mjs).
+  if (process.env.PONTE_CONTRACT_REPORT) checkAnswer(method, path, { status: res.status, contentType: res.headers.get("content-type"), json, text });
   return { status: res.status, headers: res.headers, text, json };
 }
 
