@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Ponte needs, from package registries only. Idempotent and quick when done.
-# With arguments, only the named steps run (rust, browser, npm): tests/tools/front-door.test.mjs
+# With arguments, only the named steps run (rust, browser, npm, python): tests/tools/front-door.test.mjs
 # runs `setup.sh npm` in a fresh clone without reinstalling the toolchains.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -32,11 +32,15 @@ setup_browser() {
   # that the inbox's emoji render in its screenshots.
   if ! command -v chromium >/dev/null 2>&1 || [[ ! -d /usr/share/fonts/truetype/noto ]]; then
     echo "setup: installing Debian's chromium and emoji font for the browser tests"
-    local sudo_=""
-    [[ "$(id -u)" -eq 0 ]] || sudo_="sudo"
-    $sudo_ apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji >/dev/null
+    apt_install chromium fonts-noto-color-emoji
   fi
+}
+
+apt_install() {
+  local sudo_=""
+  [[ "$(id -u)" -eq 0 ]] || sudo_="sudo"
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 setup_npm() {
@@ -51,11 +55,27 @@ setup_npm() {
   fi
 }
 
+setup_python() {
+  # Schemathesis (`npm run test:api`), from PyPI into a venv inside the repo (git-ignored), at
+  # the versions tests/api/requirements.txt pins.
+  local requirements=tests/api/requirements.txt stamp=.venv/.ponte-requirements-stamp
+  if [[ ! -x .venv/bin/st ]] || ! cmp -s "$requirements" "$stamp"; then
+    echo "setup: installing schemathesis into .venv (a minute or two, once)"
+    if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+      # Debian ships venv's pip bootstrap separately.
+      apt_install python3-venv
+    fi
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check --require-virtualenv -r "$requirements"
+    cp "$requirements" "$stamp"
+  fi
+}
+
 steps=("$@")
-[[ ${#steps[@]} -gt 0 ]] || steps=(rust browser npm)
+[[ ${#steps[@]} -gt 0 ]] || steps=(rust browser npm python)
 for step in "${steps[@]}"; do
   case "$step" in
-    rust | browser | npm) "setup_$step" ;;
-    *) echo "setup: no step named '$step' (rust, browser, npm)" >&2; exit 2 ;;
+    rust | browser | npm | python) "setup_$step" ;;
+    *) echo "setup: no step named '$step' (rust, browser, npm, python)" >&2; exit 2 ;;
   esac
 done

@@ -71,6 +71,8 @@ test("a fresh clone is clean after setup installs its npm packages, and a second
     assert.equal(first.status, 0, `setup failed:\n${first.stdout}\n${first.stderr}`);
     assert.match(first.stdout, /installing npm packages/);
     assert.equal(git(clone, "status", "--porcelain"), "", "setup left the fresh clone dirty");
+    // The python step's venv (too slow to build here) lives in the tree too: it must be ignored.
+    assert.equal(spawnSync("git", ["check-ignore", "-q", ".venv/bin/st"], { cwd: clone }).status, 0, ".venv/ is not git-ignored");
     const wrangler = JSON.parse(readFileSync(join(clone, "node_modules/wrangler/package.json"), "utf8"));
     const locked = JSON.parse(readFileSync(join(clone, "package-lock.json"), "utf8"));
     assert.equal(wrangler.version, locked.packages["node_modules/wrangler"].version, "the locked wrangler is installed");
