@@ -121,8 +121,14 @@ export async function seedTenantA(ponte, emulators) {
     method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "image/png" }, body: uploadBytes })).json();
   assert.match(upload.id, /^med_/);
 
+  // Where A's pages continue: a cursor is opaque, but B may hold one of A's.
+  const cursorOf = async (path) => (await ok(await call(ponte, "GET", path, { key }), 200, path)).next_cursor;
+  const cursors = { conversations: await cursorOf("/v1/conversations?limit=1"), webhookEvents: await cursorOf("/v1/webhook-events?limit=1"),
+    messages: await cursorOf(`/v1/conversations/${conversationOf(contacts[0]).id}/messages?limit=1`) };
+  assert.ok(Object.values(cursors).every(Boolean), JSON.stringify(cursors));
+
   return {
-    tag, tenant, key, credentials: await tokens(ponte, key, tag), meta: { ...meta, templateText }, gateway, contacts,
+    tag, tenant, key, cursors, credentials: await tokens(ponte, key, tag), meta: { ...meta, templateText }, gateway, contacts,
     conversations: contacts.map(conversationOf), sendRequest, idempotencyKey, sent, doomed, image, failedImage, upload,
     mediaBytes: [imageBytes, uploadBytes], mediaIds: [image.media.id, failedImage.media.id, upload.id],
   };
@@ -138,7 +144,7 @@ export async function seedTenantB(ponte, { graph }) {
   await ok(await postMeta(ponte, meta, metaText({ from: contact.phone, name: contact.name, body: `hello ${tag}`, phoneNumberId: meta.phoneNumberId })), 200, "B webhook");
   const [conversation] = await conversationsOf(ponte, key);
   const b = { tag, tenant, key, credentials: await tokens(ponte, key, tag), meta, contact, conversation };
-  b.owned = await ownedBy(ponte, key);
+  b.owned = { ...(await ownedBy(ponte, key)), messages: (await messagesOf(ponte, key, conversation.id)).map((m) => m.id) };
   return b;
 }
 

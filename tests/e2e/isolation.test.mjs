@@ -14,184 +14,25 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { startEvolution } from "../../tools/evolution-emulator.mjs";
-import { envelope as evolutionEnvelope } from "../../tools/evolution-payloads.mjs";
 import { startGraph } from "../../tools/graph-emulator.mjs";
 import { startMediaHost } from "../../tools/media-host.mjs";
-import { metaStatus, metaText } from "../../tools/meta-payloads.mjs";
-import { rawUpgrade, signMeta, startPonte } from "./harness.mjs";
-import { SEND_MAX_ATTEMPTS, leaksIn, secretsOf, seedTenantA, seedTenantB, snapshot } from "./isolation-fixture.mjs";
+import { envelope, metaStatus, metaText } from "../../tools/meta-payloads.mjs";
+import { call, openSocket, startPonte } from "./harness.mjs";
+import { SEND_MAX_ATTEMPTS, leaksIn, messageEventually, postMeta, secretsOf, seedTenantA, seedTenantB, snapshot } from "./isolation-fixture.mjs";
+import { CREDENTIALS, MATRIX, asB, bind, jsonOf, leaks, runMatrix, twin } from "./isolation-matrix.mjs";
 import { servedRoutes } from "./isolation-routes.mjs";
 
-const CREDENTIALS = ["key", "admin", "agent"];
 let ponte;
 let emulators;
 let a;
 let b;
 let secrets;
 
-/** The same id with its random part reversed: same shape, never issued. */
-const twin = (id) => id.replace(/[^_]+$/, (rest) => [...rest].reverse().join(""));
-
-/**
- * One request of B's, `credential` in the Authorization header (for the WebSocket, where a
- * browser puts it: a subprotocol for the key, the query for a token). Answers status, headers
- * and body bytes.
- */
-async function asB(method, path, credential, { body, headers = {}, upgrade = false } = {}) {
-  const secret = b.credentials[credential];
-  if (upgrade) {
-    const isKey = credential === "key";
-    const url = isKey ? path : `${path}${path.includes("?") ? "&" : "?"}access_token=${encodeURIComponent(secret)}`;
-    const res = await rawUpgrade(ponte, url, isKey ? { "sec-websocket-protocol": `ponte, bearer.${secret}` } : {});
-    return { status: res.status, headers: new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)])), bytes: Buffer.from(res.text ?? "") };
-  }
-  const isJson = body !== undefined && !Buffer.isBuffer(body) && typeof body !== "string";
-  const res = await fetch(`${ponte.base}${path}`, { method, headers: { authorization: `Bearer ${secret}`,
-    ...(isJson ? { "content-type": "application/json" } : {}), ...headers }, body: isJson ? JSON.stringify(body) : body });
-  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
-}
-
-const jsonOf = (res) => {
-  try {
-    return JSON.parse(res.bytes.toString("utf8"));
-  } catch {
-    return undefined;
-  }
-};
-/** Every finding of `res`'s headers and body holding A's data. */
-const leaks = (res, sent) => leaksIn(Buffer.concat([Buffer.from(JSON.stringify([...res.headers])), res.bytes]), a, secrets, sent);
-
-const all = (status) => Object.fromEntries(CREDENTIALS.map((c) => [c, status]));
-const adminOnly = (status) => ({ ...all(status), agent: 403 });
-const sameIds = (want) => (res) => assert.deepEqual(jsonOf(res).data.map((x) => x.id ?? x.seq).sort(), [...want].sort());
-const noData = (res) => assert.deepEqual(jsonOf(res).data, []);
-const aMessageIds = () => [a.image.id, a.failedImage.id, a.sent.id, a.doomed.id];
-
-/**
- * What B asks of each route. `asks()` gives the requests; one with `aId` is made twice, with A's
- * id and with its never-issued twin (`make(id)`), and both answers must match. `expect` is the
- * status by credential; `check` looks further at a 2xx answer.
- */
-const MATRIX = {
-  "ANY /healthz": { expect: all(200), asks: () => [{ check: (res) => assert.deepEqual(jsonOf(res), { ok: true }) }] },
-  "GET /v1/openapi.json": { expect: all(200), asks: () => [{}] },
-  "HEAD /v1/openapi.json": { expect: all(200), asks: () => [{}] },
-  // Housekeeping a cron trigger runs over a service binding; never from outside.
-  "ANY /internal/scheduled": { expect: all(404), asks: () => ["GET", "POST"].map((method) => ({ method, path: `/internal/scheduled?cron=${encodeURIComponent("* * * * *")}` })) },
-  "POST /v1/tenants": { expect: all(401), asks: () => [{ body: { name: `Twin of ${a.tenant.name}` } }] },
-  "ANY /v1/realtime": { expect: all(101), upgrade: true,
-    asks: () => a.conversations.map((c) => ({ aId: c.id, make: (id) => ({ path: `/v1/realtime?conversation_id=${id}` }) })) },
-  "POST /v1/tokens": { expect: { key: 201, admin: 403, agent: 403 }, asks: () => [
-    { body: { sub: "b-user", role: "admin" }, check: (res) => assert.equal(jsonOf(res).claims.tenant, b.tenant.id) },
-    { body: { sub: "b-user", tenant: a.tenant.id }, expect: { key: 422, admin: 403, agent: 403 } }] },
-  "POST /v1/channels": { expect: adminOnly(201), asks: () => [{
-    body: { provider: "meta", name: `Second of ${b.tag}`, config: { phone_number_id: "3999000111222", graph_base_url: emulators.graph.baseUrl },
-      secrets: { access_token: "EAAG-b", app_secret: "b-app", verify_token: "b-verify" } },
-    check: (res) => b.owned.channels.push(jsonOf(res).id) }] },
-  "GET /v1/channels": { expect: all(200), asks: () => [{ check: (res) => sameIds(b.owned.channels)(res) }] },
-  "GET /v1/channels/{id}": { expect: all(404), asks: () => channelAsks((id) => `/v1/channels/${id}`) },
-  "GET /v1/channels/{id}/templates": { expect: all(404), asks: () => channelAsks((id) => `/v1/channels/${id}/templates`) },
-  "POST /v1/channels/{id}/connect": { expect: adminOnly(404), asks: () => channelAsks((id) => `/v1/channels/${id}/connect`) },
-  "GET /v1/conversations": { expect: all(200), asks: () => [
-    { check: (res) => sameIds(b.owned.conversations)(res) },
-    ...a.contacts.flatMap((c) => [{ path: `/v1/conversations?q=${encodeURIComponent(c.name)}`, check: noData },
-      { path: `/v1/conversations?q=${c.phone.slice(-8)}`, check: noData }]),
-    ...[a.meta.id, a.gateway.id].map((id) => ({ aId: id, make: (id) => ({ path: `/v1/conversations?channel_id=${id}` }), check: noData }))] },
-  "GET /v1/conversations/counts": { expect: all(200), asks: () => [{ check: (res) => assert.deepEqual(jsonOf(res), b.owned.counts) }] },
-  "GET /v1/conversations/{id}": { expect: all(404), asks: () => conversationAsks((id) => ({ path: `/v1/conversations/${id}` })) },
-  "PATCH /v1/conversations/{id}": { expect: all(404), asks: () => ["resolved", "pending"].flatMap((status) =>
-    conversationAsks((id) => ({ path: `/v1/conversations/${id}`, body: { status } }))) },
-  "POST /v1/conversations/{id}/read": { expect: all(404), asks: () => conversationAsks((id) => ({ path: `/v1/conversations/${id}/read` })) },
-  "POST /v1/messages": { expect: all(422), asks: () => [
-    ...conversationAsks((id) => ({ body: { conversation_id: id, type: "text", text: { body: "from B" } } })),
-    // A's own request under A's Idempotency-Key must not replay A's answer.
-    { aId: a.sendRequest.conversation_id, make: (id) => ({ body: { ...a.sendRequest, conversation_id: id }, headers: { "idempotency-key": a.idempotencyKey } }) },
-    ...[a.meta.id, a.gateway.id].map((channelId) => ({ aId: channelId,
-      make: (id) => ({ body: { channel_id: id, to: `+${a.contacts[0].phone}`, type: "text", text: { body: "from B" } } }) }))] },
-  "GET /v1/messages/{id}": { expect: all(404), asks: () => aMessageIds().map((aId) => ({ aId, make: (id) => ({ path: `/v1/messages/${id}` }) })) },
-  "POST /v1/media": { expect: all(201), asks: () => [{ path: `/v1/media?filename=${b.tag}.png`, body: randomBytes(512), headers: { "content-type": "image/png" } }] },
-  "POST /v1/messages/{id}/media/retry": { expect: all(404),
-    asks: () => aMessageIds().map((aId) => ({ aId, make: (id) => ({ path: `/v1/messages/${id}/media/retry` }) })) },
-  "GET /v1/dead-letters": { expect: adminOnly(200), asks: () => [{ check: (res) => sameIds(b.owned.deadLetters)(res) }] },
-  "GET /v1/conversations/{id}/messages": { expect: all(404), asks: () => conversationAsks((id) => ({ path: `/v1/conversations/${id}/messages` })) },
-  "GET /v1/contacts/{id}": { expect: all(404), asks: () => a.conversations.map((c) => ({ aId: c.contact.id, make: (id) => ({ path: `/v1/contacts/${id}` }) })) },
-  "GET /v1/webhook-events": { expect: all(200), asks: () => [{ check: (res) => sameIds(b.owned.webhookEvents)(res) },
-    ...[a.meta.id, a.gateway.id].map((aId) => ({ aId, make: (id) => ({ path: `/v1/webhook-events?channel_id=${id}` }), check: noData }))] },
-  "GET /media/{id}": { expect: all(404), asks: () => a.mediaIds.map((aId) => ({ aId, make: (id) => ({ path: `/media/${id}` }) })) },
-  // A webhook URL's token is the capability itself, so no twin: B holds only its own secrets.
-  "GET /webhooks/{provider}/{token}/{rest}": { expect: all(403), asks: () => [{
-    path: `${a.meta.path}?hub.mode=subscribe&hub.verify_token=${b.meta.secrets.verify_token}&hub.challenge=challenge-${b.tag}`,
-    check: (res) => assert.doesNotMatch(res.bytes.toString(), /challenge-/) }] },
-  "POST /webhooks/{provider}/{token}/{rest}": { expect: all(401), asks: () => [
-    signedByB(a.meta.path, metaText({ from: "5511912345678", body: `intrusion by ${b.tag}`, phoneNumberId: a.meta.phoneNumberId })),
-    signedByB(a.meta.path, metaStatus({ id: a.sent.provider_message_id, status: "failed", recipient: a.contacts[0].phone, phoneNumberId: a.meta.phoneNumberId,
-      errors: [{ code: 131047, title: "forged by B" }] })),
-    { path: a.gateway.path, body: evolutionEnvelope("messages.upsert", { key: { remoteJid: "5511912345678@s.whatsapp.net", fromMe: false, id: "3EB0B0B0" },
-      message: { conversation: "intrusion" }, messageType: "conversation", messageTimestamp: 1 }, { apikey: b.key }) }] },
-};
-
-function signedByB(path, payload) {
-  const raw = JSON.stringify(payload);
-  return { path, body: raw, headers: { "content-type": "application/json", "x-hub-signature-256": signMeta(b.meta.appSecret, raw) } };
-}
-function channelAsks(pathOf) {
-  return [a.meta.id, a.gateway.id].map((aId) => ({ aId, make: (id) => ({ path: pathOf(id) }) }));
-}
-function conversationAsks(make) {
-  return a.conversations.map((c) => ({ aId: c.id, make }));
-}
-
-/** A body with its id in place of `id`, to compare the answers about A's id and its twin. */
-const normalized = (res, id) => res.bytes.toString("utf8").replaceAll(id, "{id}");
+const callCounts = () => Object.fromEntries(Object.entries(emulators).map(([name, e]) => [name, e.calls.length]));
 
 test("the matrix covers every route the Workers serve, and only those", () => {
   assert.deepEqual(Object.keys(MATRIX).sort(), servedRoutes().sort());
 });
-
-/** B asks everything in the matrix; answers every way an answer fell short. */
-async function runMatrix() {
-  const problems = [];
-  let requests = 0;
-  const send = async (...args) => {
-    requests++;
-    return asB(...args);
-  };
-  for (const [route, entry] of Object.entries(MATRIX)) {
-    const [routeMethod, template] = route.split(" ");
-    for (const credential of CREDENTIALS) {
-      for (const ask of entry.asks()) {
-        const method = ask.method ?? (routeMethod === "ANY" ? "GET" : routeMethod);
-        const request = ask.aId ? ask.make(ask.aId) : ask;
-        const options = { body: request.body, headers: request.headers, upgrade: entry.upgrade };
-        const path = request.path ?? template;
-        const cell = `${route} as B's ${credential}: ${method} ${path.slice(0, 90)}`;
-        const res = await send(method, path, credential, options);
-        const expected = (ask.expect ?? entry.expect)[credential];
-        if (res.status !== expected) problems.push(`${cell} answered ${res.status}, not ${expected}: ${res.bytes.toString().slice(0, 300)}`);
-        const leaked = leaks(res, decodeURIComponent(path) + JSON.stringify(request.body ?? ""));
-        if (leaked.length) problems.push(`${cell} leaked A's ${JSON.stringify(leaked)}`);
-        if (res.status >= 200 && res.status < 300 && ask.check) {
-          try {
-            ask.check(res);
-          } catch (e) {
-            problems.push(`${cell}: ${e.message.split("\n")[0]}`);
-          }
-        }
-        if (ask.aId) {
-          const id = twin(ask.aId);
-          const twinRequest = ask.make(id);
-          const other = await send(method, twinRequest.path ?? template, credential, { ...options, body: twinRequest.body, headers: twinRequest.headers });
-          if (other.status !== res.status || normalized(other, id) !== normalized(res, ask.aId)) {
-            problems.push(`${cell} answers A's id otherwise than a never-issued one: ${res.status} ${normalized(res, ask.aId).slice(0, 200)} ≠ ${other.status} ${normalized(other, id).slice(0, 200)}`);
-          }
-        }
-      }
-    }
-  }
-  return { problems, requests };
-}
-
-const callCounts = () => Object.fromEntries(Object.entries(emulators).map(([name, e]) => [name, e.calls.length]));
 
 describe("tenant B against tenant A", () => {
   before(async () => {
@@ -202,6 +43,7 @@ describe("tenant B against tenant A", () => {
     a = await seedTenantA(ponte, emulators);
     b = await seedTenantB(ponte, emulators);
     secrets = secretsOf(a, await snapshot(ponte, a));
+    bind({ ponte, emulators, a, b, secrets });
   });
   after(async () => {
     ponte?.stop();
@@ -218,5 +60,159 @@ describe("tenant B against tenant A", () => {
     assert.deepEqual(problems, []);
     assert.deepEqual(callsAfter, calls, "nothing B did reached a provider");
     assert.deepEqual(await snapshot(ponte, a), before, "A's data is unchanged");
+  });
+
+  test("B's sockets, with each credential and even narrowed to A's conversations, receive nothing A causes; A's socket does", async () => {
+    const [aConversation] = a.conversations;
+    const aSocket = await openSocket(ponte, { token: a.key });
+    const bSockets = {
+      key: await openSocket(ponte, { token: b.key }),
+      admin: await openSocket(ponte, { token: b.credentials.admin }),
+      agent: await openSocket(ponte, { token: b.credentials.agent }),
+      "key, ?conversation_id= A's and B's": await openSocket(ponte, { token: b.key, query: `?conversation_id=${aConversation.id},${b.conversation.id}` }),
+      "agent, subscribed to A's and B's": await openSocket(ponte, { token: b.credentials.agent }),
+    };
+    const aConversationIds = a.conversations.map((c) => c.id);
+    const subscriber = bSockets["agent, subscribed to A's and B's"];
+    subscriber.send({ type: "subscribe", conversation_ids: [...aConversationIds, b.conversation.id] });
+    await subscriber.next((f) => f.type === "subscribed");
+
+    // One of each event A's activity publishes: message.created (inbound and sent),
+    // message.updated, conversation.updated, channel.updated.
+    const live = { wamid: `wamid.LIVE${randomBytes(6).toString("hex")}`, text: `A live text ${randomBytes(6).toString("hex")}` };
+    secrets.push(live.wamid, live.text);
+    const inbound = metaText({ from: a.contacts[0].phone, name: a.contacts[0].name, id: live.wamid, body: live.text, phoneNumberId: a.meta.phoneNumberId });
+    assert.equal((await postMeta(ponte, a.meta, inbound)).status, 200);
+    await aSocket.next((f) => f.type === "message.created" && f.message.provider_message_id === live.wamid);
+    const delivered = metaStatus({ id: a.sent.provider_message_id, status: "delivered", recipient: a.contacts[0].phone, phoneNumberId: a.meta.phoneNumberId });
+    assert.equal((await postMeta(ponte, a.meta, delivered)).status, 200);
+    await aSocket.next((f) => f.type === "message.updated" && f.message.id === a.sent.id);
+    assert.equal((await call(ponte, "PATCH", `/v1/conversations/${aConversation.id}`, { key: a.key, body: { status: "pending" } })).status, 200);
+    await aSocket.next((f) => f.type === "conversation.updated" && f.conversation?.status === "pending");
+    assert.equal((await call(ponte, "POST", `/v1/channels/${a.gateway.id}/connect`, { key: a.key })).status, 200);
+    await aSocket.next((f) => f.type === "channel.updated");
+    const sent = await call(ponte, "POST", "/v1/messages", { key: a.key, body: { ...a.sendRequest, text: { body: live.text } } });
+    assert.equal(sent.status, 201, sent.text);
+    secrets.push(sent.json.id, sent.json.provider_message_id);
+    await aSocket.next((f) => f.type === "message.created" && f.message.id === sent.json.id);
+
+    // B's own message, after all of A's: once a socket has it, it would have had A's before it.
+    const fence = `wamid.FENCE${randomBytes(6).toString("hex")}`;
+    const bInbound = metaText({ from: b.contact.phone, name: b.contact.name, id: fence, body: "B's fence", phoneNumberId: b.meta.phoneNumberId });
+    assert.equal((await postMeta(ponte, b.meta, bInbound)).status, 200);
+    for (const [name, socket] of Object.entries(bSockets)) {
+      await socket.next((f) => f.type === "message.created" && f.message.provider_message_id === fence);
+      const foreign = socket.events().filter((e) => (e.conversation_id ?? e.conversation?.id ?? e.message?.conversation_id) !== b.conversation.id);
+      assert.deepEqual(foreign.map((e) => e.type), [], `B's socket (${name}) got A's events`);
+      const frames = Buffer.from(JSON.stringify(socket.frames));
+      assert.deepEqual(leaksIn(frames, a, secrets, aConversationIds.join()), [], `B's socket (${name}) saw A's data`);
+    }
+    for (const socket of [aSocket, ...Object.values(bSockets)]) socket.close();
+  });
+
+  test("/media: B fetches none of A's files by id, by A's link tampered, or by B's own signature moved onto A's id", async () => {
+    const bUpload = await asB("POST", `/v1/media?filename=${b.tag}.bin`, "key", { body: randomBytes(300), headers: { "content-type": "image/png" } });
+    const linkParts = (url) => url.match(/^\/media\/(\w+)\?exp=(\d+)&sig=([0-9a-f]+)$/).slice(1);
+    const [, bExp, bSig] = linkParts(jsonOf(bUpload).url);
+    const aLink = (await call(ponte, "GET", `/v1/messages/${a.image.id}`, { key: a.key })).json.media.url;
+    const [aId, exp, sig] = linkParts(aLink);
+    const untouched = await fetch(`${ponte.base}${aLink}`);
+    assert.equal(untouched.status, 200, "A's link as issued serves the file");
+    assert.notDeepEqual(leaksIn(Buffer.from(await untouched.arrayBuffer()), a, secrets), [], "the scan finds A's bytes where they are");
+
+    const flipped = sig.replace(/^./, (c) => (c === "0" ? "1" : "0"));
+    const tampered = [
+      ...a.mediaIds.map((id) => [`/media/${id}?exp=${bExp}&sig=${bSig}`, {}, 403]),
+      [`/media/${aId}?exp=${Number(exp) + 1}&sig=${sig}`, {}, 403],
+      [`/media/${aId}?exp=${exp}&sig=${flipped}`, {}, 403],
+      [`/media/${aId}?exp=${exp}&sig=${b.key}`, {}, 403],
+      [`/media/${aId}?exp=${exp}&access_token=${b.key}`, {}, 401],
+      ...CREDENTIALS.map((c) => [`/media/${aId}?exp=${exp}`, { authorization: `Bearer ${b.credentials[c]}` }, 404]),
+      ...["admin", "agent"].map((c) => [`/media/${aId}?exp=${exp}&access_token=${b.credentials[c]}`, {}, 404]),
+      ...a.mediaIds.map((id) => [`/media/${id}?access_token=${b.credentials.agent}`, {}, 404]),
+      [`/media/${aId}`, { authorization: `Bearer ${b.key}`, range: "bytes=0-99" }, 404],
+    ];
+    const answers = [];
+    for (const [path, headers, expected] of tampered) {
+      const res = await fetch(`${ponte.base}${path}`, { headers });
+      const leaked = leaksIn(Buffer.from(await res.arrayBuffer()), a, secrets, path);
+      answers.push({ path, status: res.status, expected, leaked });
+    }
+    assert.deepEqual(answers.filter((x) => x.status !== x.expected || x.leaked.length), []);
+  });
+
+  test("B's sends from its own conversation name A's messages, files and idempotency key in vain, and touch nothing of A's", async () => {
+    const before = await snapshot(ponte, a);
+    const calls = callCounts();
+    const naming = (id) => [
+      [{ type: "text", text: { body: "re" }, reply_to: id(a.sent.id) }, "reply_to"],
+      [{ type: "text", text: { body: "re" }, reply_to: id(a.image.id) }, "reply_to"],
+      [{ type: "reaction", reaction: { message_id: id(a.image.id), emoji: "👍" } }, "reaction.message_id"],
+      [{ type: "image", image: { id: id(a.upload.id) } }, "image.id"],
+      [{ type: "document", document: { id: id(a.image.media.id) } }, "document.id"],
+      [{ type: "audio", audio: { id: id(a.failedImage.media.id) } }, "audio.id"],
+    ];
+    const problems = [];
+    for (const credential of CREDENTIALS) {
+      const real = naming((id) => id);
+      const twins = naming(twin);
+      for (const [i, [body, field]] of real.entries()) {
+        const res = await asB("POST", "/v1/messages", credential, { body: { conversation_id: b.conversation.id, ...body } });
+        const other = await asB("POST", "/v1/messages", credential, { body: { conversation_id: b.conversation.id, ...twins[i][0] } });
+        const cell = `${credential} ${JSON.stringify(body)}`;
+        if (res.status !== 422 || jsonOf(res)?.field !== field) problems.push(`${cell}: ${res.status} ${res.bytes}`);
+        if (other.status !== res.status || jsonOf(other)?.detail !== jsonOf(res)?.detail) problems.push(`${cell} differs from a never-issued id`);
+        const leaked = leaks(res, JSON.stringify(body));
+        if (leaked.length) problems.push(`${cell} leaked ${leaked}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+    // A's Idempotency-Key is only a string to B: B's own send goes out, as B's.
+    const own = await asB("POST", "/v1/messages", "key", { body: { conversation_id: b.conversation.id, type: "text", text: { body: "B's own order" } },
+      headers: { "idempotency-key": a.idempotencyKey } });
+    assert.equal(own.status, 201, own.bytes.toString());
+    assert.equal(jsonOf(own).conversation_id, b.conversation.id);
+    assert.deepEqual(leaks(own, a.idempotencyKey), []);
+    const aCalls = emulators.graph.calls.slice(calls.graph).filter((c) => c.authorization === `Bearer ${a.meta.secrets.access_token}`);
+    assert.deepEqual(aCalls, [], "nothing went out on A's channel");
+    assert.deepEqual(await snapshot(ponte, a), before, "A's data is unchanged");
+  });
+
+  test("B's webhooks reach only B, even naming A's phone number id, A's contacts (with and without the ninth digit) and A's message ids", async () => {
+    const before = await snapshot(ponte, a);
+    const withoutNinthDigit = a.contacts[1].phone.slice(0, 4) + a.contacts[1].phone.slice(5);
+    const posted = [
+      metaText({ from: a.contacts[0].phone, name: "Not A's contact", body: "B's own text", phoneNumberId: a.meta.phoneNumberId }),
+      metaText({ from: withoutNinthDigit, name: "Not A's either", body: "B's other text", phoneNumberId: b.meta.phoneNumberId }),
+      metaStatus({ id: a.sent.provider_message_id, status: "failed", recipient: a.contacts[0].phone, phoneNumberId: b.meta.phoneNumberId,
+        errors: [{ code: 131047, title: "forged by B" }] }),
+      metaStatus({ id: a.image.provider_message_id, status: "read", recipient: a.contacts[0].phone, phoneNumberId: b.meta.phoneNumberId }),
+    ];
+    for (const body of posted) {
+      const res = await postMeta(ponte, b.meta, body);
+      assert.ok(res.status < 500, `${res.status} ${res.text}`);
+    }
+    assert.deepEqual(await snapshot(ponte, a), before, "A's data is unchanged");
+    const bConversations = await asB("GET", "/v1/conversations?limit=200", "key");
+    const bMessages = [];
+    for (const c of jsonOf(bConversations).data) bMessages.push(await asB("GET", `/v1/conversations/${c.id}/messages?limit=200`, "key"));
+    const sent = JSON.stringify(posted);
+    for (const res of [bConversations, ...bMessages]) assert.deepEqual(leaks(res, sent), []);
+  });
+
+  test("a status B plants for a message A has not stored yet is not applied to A's message when it arrives", async () => {
+    const wamid = `wamid.PLANTED${randomBytes(6).toString("hex")}`;
+    // Under A's own channel this status would wait and apply (meta-inbound.test.mjs).
+    const planted = metaStatus({ id: wamid, status: "delivered", recipient: a.contacts[0].phone, phoneNumberId: b.meta.phoneNumberId });
+    assert.equal((await postMeta(ponte, b.meta, planted)).status, 200);
+    // The business typed this on A's phone: an outbound message A stores as sent.
+    const echo = envelope({ message_echoes: [{ from: a.meta.phoneNumberId, to: a.contacts[0].phone, id: wamid,
+      timestamp: String(Math.floor(Date.now() / 1000)), type: "text", text: { body: "typed on A's phone" } }] }, a.meta.phoneNumberId, "smb_message_echoes");
+    assert.equal((await postMeta(ponte, a.meta, echo)).status, 200);
+    const stored = await messageEventually(ponte, a.key, wamid);
+    // Give a wrongly applied status the time it would take.
+    await new Promise((r) => setTimeout(r, 1000));
+    const again = (await call(ponte, "GET", `/v1/messages/${stored.id}`, { key: a.key })).json;
+    assert.equal(again.status, "sent", JSON.stringify(again));
   });
 });
