@@ -98,7 +98,9 @@ async function spawnOnFreePort(configs, persist, fullEnv) {
     "wrangler",
     ["dev", ...configs.flatMap((c) => ["-c", c]), "--ip", "127.0.0.1", "--port", String(port),
      "--inspector-port", String(inspectorPort), "--persist-to", persist,
-     "--show-interactive-dev-session=false", "--log-level", "warn"],
+     "--show-interactive-dev-session=false", "--log-level", "warn",
+     // `/__scheduled?cron=…` runs the router's cron triggers on demand.
+     "--test-scheduled"],
     { cwd: ROOT, env: fullEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
   const started = { child, port, inspectorPort, at, base: `http://127.0.0.1:${port}`, logs: "" };

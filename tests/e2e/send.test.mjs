@@ -173,18 +173,6 @@ describe("retries", () => {
     socket.close();
   });
 
-  test("a provider that does not answer in time is retried", async () => {
-    const s = await setup({ from: "5511900000408" });
-    graph.script("5511900000408", answers.slow(3000));
-    const socket = await openSocket(ponte, { token: s.key });
-    const res = await send(s.key, text(s.conversation, "Devagar"));
-    assert.equal(res.status, 202, res.text);
-    await socket.next((f) => f.type === "message.updated" && f.message.status === "sent", 20_000);
-    assert.equal(graph.callsTo("5511900000408").length, 2);
-    assert.deepEqual(statusesOf(socket, res.json.id), ["queued", "sent"]);
-    socket.close();
-  });
-
   test("an unreachable provider is retried, then fails with a network reason", async () => {
     // A port that was free a moment ago: nothing listens there.
     const closed = await startGraph();

@@ -7,8 +7,11 @@ mod conversations;
 mod dead_letters;
 mod hub;
 mod media;
+mod outcome;
 mod queue;
 mod realtime;
+mod redrive;
+mod scheduled;
 mod send;
 mod sender;
 mod tenants;
@@ -33,6 +36,11 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
     let path = segments(req);
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
     let method = req.method();
+    // The router's cron triggers (router/index.js). Only a service binding reaches this Worker,
+    // and the router never forwards this path from outside.
+    if let ["internal", "scheduled"] = path.as_slice() {
+        return scheduled::run(req, env).await;
+    }
     // The operator's endpoint is the only one not authorized by a tenant credential.
     if let ["v1", "tenants"] = path.as_slice() {
         return match method {

@@ -18,7 +18,7 @@ use ponte_edge::store::read::{self, Message};
 use worker::{D1Database, Env, Headers, Request};
 
 use crate::media::{self, Handover};
-use crate::sender::{self, Attempt, Policy, SendJob};
+use crate::sender::{self, Attempt, Policy};
 
 const MAX_BODY_BYTES: usize = 64 * 1024;
 const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
@@ -167,7 +167,6 @@ async fn first_attempt(
     claimed: &Claimed,
     queued: Message,
 ) -> ApiResult {
-    let tenant_id = claimed.tenant_id.as_str();
     match sender::attempt_claimed(env, policy, claimed).await {
         Ok(Attempt::Sent(message)) => json(201, &message),
         Ok(Attempt::Failed {
@@ -176,26 +175,26 @@ async fn first_attempt(
             title,
         }) => Err(ApiError::ProviderRejected {
             detail: sender::refusal_detail(code, &title),
-            resource: Some((
-                "message",
-                serde_json::to_value(&message).map_err(|e| ApiError::internal(e.to_string()))?,
-            )),
+            resource: Some(("message", to_value(&message)?)),
         }),
-        Ok(Attempt::Retrying | Attempt::NotClaimed) => json(202, &queued),
+        Ok(Attempt::Unknown(message)) => Err(ApiError::ProviderSilent {
+            detail: "the provider did not answer in time; it may have delivered the message, \
+                     which is now `unknown` and will not be sent again"
+                .into(),
+            resource: Some(("message", to_value(&message)?)),
+        }),
+        Ok(Attempt::Retrying | Attempt::Recording | Attempt::NotClaimed) => json(202, &queued),
         Err(e) => {
-            // The message is stored; only this attempt broke. A job after the attempt's lease
-            // makes sure it is not left queued forever.
+            // The message is stored; only recording this attempt broke. It is never sent again
+            // blindly: the re-drive settles it when the attempt's lease runs out.
             worker::console_error!("first attempt of {} failed: {e:?}", queued.id);
-            let job = SendJob {
-                tenant_id: tenant_id.to_string(),
-                message_id: queued.id.clone(),
-                reason: None,
-            };
-            let lease_s = (policy.lease_ms / 1000 + 1) as u32;
-            sender::enqueue(env, &job, lease_s).await?;
             json(202, &queued)
         }
     }
+}
+
+fn to_value(message: &Message) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(message).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {

@@ -13,19 +13,28 @@ use ponte_edge::bindings::{
 use ponte_edge::channel_cache;
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
-use ponte_edge::provider_http;
+use ponte_edge::provider_http::{self, NoAnswer};
 use ponte_edge::realtime::Events;
 use ponte_edge::store;
 use ponte_edge::store::outbound::{self, Claimed};
+use ponte_edge::store::send_recovery;
 use ponte_edge::store::read::Message;
 use serde::{Deserialize, Serialize};
 use worker::{console_warn, Env, MessageBuilder};
+
+use crate::outcome::{self, Known, Recorded};
 
 /// A queued send, as it travels through the send queue and, with a reason, the dead letter queue.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SendJob {
     pub tenant_id: String,
     pub message_id: String,
+    /// The attempt this job retries: the job may take over that attempt's lease.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_attempt: Option<i64>,
+    /// Not an attempt: the provider's answer to one, which storage could not record then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Known>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -71,6 +80,10 @@ pub enum Attempt {
         code: Option<i64>,
         title: String,
     },
+    /// The provider did not answer: it may have the message, which is now `unknown`.
+    Unknown(Message),
+    /// The provider answered but storage could not record it yet; the send queue carries it.
+    Recording,
     /// Already sent or failed, or another attempt holds it: nothing to do.
     NotClaimed,
 }
@@ -80,11 +93,19 @@ pub async fn attempt(
     policy: &Policy,
     tenant_id: &str,
     message_id: &str,
+    after_attempt: Option<i64>,
 ) -> Result<Attempt, ApiError> {
     let db = store::db(env)?;
-    let Some(claimed) =
-        outbound::claim(&db, tenant_id, message_id, now_ms(), policy.lease_ms).await?
-    else {
+    let claimed = outbound::claim(
+        &db,
+        tenant_id,
+        message_id,
+        after_attempt,
+        now_ms(),
+        policy.lease_ms,
+    )
+    .await?;
+    let Some(claimed) = claimed else {
         return Ok(Attempt::NotClaimed);
     };
     attempt_claimed(env, policy, &claimed).await
@@ -100,60 +121,75 @@ pub async fn attempt_claimed(
     let tenant_id = claimed.tenant_id.as_str();
     let outcome = call_provider(env, &db, claimed, policy).await;
     let now = now_ms();
-    let attempt = match outcome {
-        SendOutcome::Accepted {
+    let known = match outcome {
+        Err(NoWord(reason)) => {
+            // Sending again could deliver it twice; an agent decides. Should storage refuse this
+            // write, the lease runs out and the re-drive marks it the same way.
+            let message = send_recovery::mark_unknown(&db, tenant_id, &claimed.id, &reason, now)
+                .await?;
+            publish(env, tenant_id, &message).await;
+            return Ok(Attempt::Unknown(message));
+        }
+        Ok(SendOutcome::Accepted {
             provider_message_id,
             recipient,
-        } => {
-            let message = outbound::accepted(
-                &db,
-                claimed,
-                Some(provider_message_id.as_str()),
-                recipient.as_deref(),
-                now,
-            )
-            .await?;
-            Attempt::Sent(message)
-        }
-        SendOutcome::AcceptedUntracked => {
-            Attempt::Sent(outbound::accepted(&db, claimed, None, None, now).await?)
-        }
-        SendOutcome::Permanent { code, title } => fail(&db, claimed, code, title, now).await?,
-        SendOutcome::Transient {
+        }) => Known::accepted(claimed, Some(provider_message_id), recipient),
+        Ok(SendOutcome::AcceptedUntracked) => Known::accepted(claimed, None, None),
+        Ok(SendOutcome::Permanent { code, title }) => Known::Failed { code, title },
+        Ok(SendOutcome::Transient {
             code,
             title,
             retry_after_s,
-        } => {
-            if claimed.send_attempts >= policy.max_attempts {
-                let title = format!("gave up after {} attempts: {title}", claimed.send_attempts);
-                let failed = fail(&db, claimed, code, title.clone(), now).await?;
-                dead_letter(env, claimed, &title).await;
-                failed
-            } else {
-                schedule_retry(env, &db, policy, claimed, retry_after_s, &title, now).await?
+        }) => {
+            if claimed.send_attempts < policy.max_attempts {
+                return schedule_retry(env, &db, policy, claimed, retry_after_s, &title, now).await;
             }
+            let title = format!("gave up after {} attempts: {title}", claimed.send_attempts);
+            dead_letter(env, claimed, &title).await;
+            Known::Failed { code, title }
         }
     };
-    let mut events = Events::default();
-    match &attempt {
-        Attempt::Sent(message) | Attempt::Failed { message, .. } => events.message_updated(message),
-        Attempt::Retrying | Attempt::NotClaimed => {}
-    }
-    events.publish(env, tenant_id).await;
-    Ok(attempt)
+    let failure = match &known {
+        Known::Failed { code, title } => Some((*code, title.clone())),
+        Known::Accepted { .. } => None,
+    };
+    let recorded = outcome::record(env, &db, tenant_id, &claimed.id, known, now).await?;
+    let Recorded::Now(message) = recorded else {
+        return Ok(Attempt::Recording);
+    };
+    publish(env, tenant_id, &message).await;
+    Ok(match failure {
+        Some((code, title)) => Attempt::Failed {
+            message,
+            code,
+            title,
+        },
+        None => Attempt::Sent(message),
+    })
 }
+
+async fn publish(env: &Env, tenant_id: &str, message: &Message) {
+    let mut events = Events::default();
+    events.message_updated(message);
+    events.publish(env, tenant_id).await;
+}
+
+/// The provider left an attempt without an answer, so it may or may not have the message.
+struct NoWord(String);
 
 async fn call_provider(
     env: &Env,
     db: &worker::D1Database,
     claimed: &Claimed,
     policy: &Policy,
-) -> SendOutcome {
+) -> Result<SendOutcome, NoWord> {
     // A message stored without a request, or on a channel that is gone or unreadable, can never
     // be sent: failing it beats retrying it forever.
-    let permanent = |title: &str| SendOutcome::Permanent {
-        code: None,
-        title: title.to_string(),
+    let permanent = |title: &str| {
+        Ok(SendOutcome::Permanent {
+            code: None,
+            title: title.to_string(),
+        })
     };
     let Some(call) = claimed
         .provider_request
@@ -168,11 +204,11 @@ async fn call_provider(
         Ok(Some(channel)) => channel,
         Ok(None) => return permanent("the channel no longer exists"),
         Err(ApiError::Unavailable(e)) => {
-            return SendOutcome::Transient {
+            return Ok(SendOutcome::Transient {
                 code: None,
                 title: format!("storage: {e}"),
                 retry_after_s: None,
-            }
+            })
         }
         Err(e) => {
             worker::console_error!("opening channel {}: {e:?}", claimed.channel_id);
@@ -181,35 +217,23 @@ async fn call_provider(
     };
     let request = channel.channel.request(&call);
     match provider_http::send(&request, policy.timeout).await {
-        Ok(answer) => channel.channel.classify_send(
+        Ok(answer) => Ok(channel.channel.classify_send(
             &call,
             &Answer {
                 status: answer.status,
                 retry_after: answer.retry_after.as_deref(),
                 body: &answer.body,
             },
-        ),
-        Err(no_answer) => SendOutcome::Transient {
+        )),
+        // The request went out and no answer came back: the provider may have acted on it.
+        Err(NoAnswer::TimedOut) => Err(NoWord("the provider did not answer in time".into())),
+        // No connection, so nothing reached the provider: trying again is safe.
+        Err(no_answer @ NoAnswer::Network(_)) => Ok(SendOutcome::Transient {
             code: None,
             title: no_answer.describe(),
             retry_after_s: None,
-        },
+        }),
     }
-}
-
-async fn fail(
-    db: &worker::D1Database,
-    claimed: &Claimed,
-    code: Option<i64>,
-    title: String,
-    now: i64,
-) -> Result<Attempt, ApiError> {
-    let message = outbound::failed(db, &claimed.tenant_id, &claimed.id, code, &title, now).await?;
-    Ok(Attempt::Failed {
-        message,
-        code,
-        title,
-    })
 }
 
 async fn schedule_retry(
@@ -234,17 +258,31 @@ async fn schedule_retry(
         claimed.id,
         claimed.send_attempts
     );
-    outbound::release(db, &claimed.tenant_id, &claimed.id).await?;
     let job = SendJob {
         tenant_id: claimed.tenant_id.clone(),
         message_id: claimed.id.clone(),
+        after_attempt: Some(claimed.send_attempts),
+        outcome: None,
         reason: None,
     };
     if let Err(e) = enqueue(env, &job, delay_s).await {
         // Without a queued retry the message would sit in `queued` forever: fail it instead.
         worker::console_error!("could not queue a retry of {}: {e:?}", claimed.id);
         let title = format!("could not schedule a retry after: {title}");
-        return fail(db, claimed, None, title, now).await;
+        let message =
+            outbound::failed(db, &claimed.tenant_id, &claimed.id, None, &title, now).await?;
+        publish(env, &claimed.tenant_id, &message).await;
+        return Ok(Attempt::Failed {
+            message,
+            code: None,
+            title,
+        });
+    }
+    // The job takes over this attempt's lease; freeing it early only lets the re-drive see
+    // the retry owed if the job goes missing, so a failure here costs nothing.
+    let due_at = now + i64::from(delay_s) * 1000;
+    if let Err(e) = outbound::retry_due(db, &claimed.tenant_id, &claimed.id, due_at).await {
+        console_warn!("could not free {} for its retry: {e:?}", claimed.id);
     }
     Ok(Attempt::Retrying)
 }
@@ -263,6 +301,8 @@ async fn dead_letter(env: &Env, claimed: &Claimed, reason: &str) {
     let job = SendJob {
         tenant_id: claimed.tenant_id.clone(),
         message_id: claimed.id.clone(),
+        after_attempt: None,
+        outcome: None,
         reason: Some(reason.to_string()),
     };
     let sent = match env.queue(SEND_DLQ) {

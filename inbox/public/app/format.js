@@ -64,6 +64,7 @@ export function ticks(status) {
     case "read": return ["✓✓", "read"];
     case "played": return ["✓✓", "played"];
     case "failed": return ["⚠", "failed"];
+    case "unknown": return ["?", "may not have been sent"];
     default: return ["", status ?? ""];
   }
 }

@@ -8,7 +8,7 @@ export function bubble(m, thread) {
   const edit = thread.editOf(m);
   const shown = edit?.content?.content ? { ...m, type: edit.content.content.type, content: edit.content.content, text: null } : m;
   const deleted = thread.deletedAt(m);
-  const classes = ["message", m.direction, deleted ? "deleted" : "", m.status === "failed" ? "failed" : "", edit ? "edited" : ""];
+  const classes = ["message", m.direction, deleted ? "deleted" : "", m.status === "failed" || m.status === "unknown" ? "failed" : "", edit ? "edited" : ""];
   // Focusable, so that a keyboard reaches its reply and react buttons (shown on focus).
   return h("li", { class: classes.filter(Boolean).join(" "), tabindex: 0, dataset: { id: m.id, status: m.status ?? "" } },
     m.sender ? h("span", { class: "sender" }, m.sender.name || formatPhone(m.sender.phone)) : null,
@@ -20,7 +20,7 @@ export function bubble(m, thread) {
       edit ? h("span", { class: "edited-note", title: `Edited at ${clock(edit.timestamp)}` }, "edited") : null,
       h("time", { datetime: new Date(m.timestamp).toISOString() }, clock(m.timestamp)),
       m.direction === "outbound" ? tick(m) : null),
-    m.status === "failed" ? failure(m, thread) : null,
+    m.status === "failed" || m.status === "unknown" ? failure(m, thread) : null,
     h("span", { class: "actions" },
       h("button", { type: "button", class: "reply", "aria-label": "Reply", onclick: () => thread.replyTo(m) }, "↩"),
       h("button", { type: "button", class: "react", "aria-label": "React", onclick: (e) => thread.pickReaction(m, e.currentTarget) }, "☺")));
@@ -31,11 +31,13 @@ function tick(m) {
   return h("span", { class: `ticks ${m.status ?? ""}`, title: label, "aria-label": label }, mark);
 }
 
+/** A refused send, or one the provider may or may not have taken: the agent decides to resend. */
 function failure(m, thread) {
   const reason = m.error ? `${m.error.title}${m.error.code ? ` (${m.error.code})` : ""}` : "the provider refused it";
+  const unknown = m.status === "unknown";
   return h("span", { class: "failure" },
-    h("span", { class: "reason" }, `Not sent: ${reason}`),
-    h("button", { type: "button", class: "retry", onclick: () => thread.resend(m) }, "Retry"));
+    h("span", { class: "reason" }, unknown ? `Maybe not sent: ${reason}` : `Not sent: ${reason}`),
+    h("button", { type: "button", class: "retry", onclick: () => thread.resend(m) }, unknown ? "Send again" : "Retry"));
 }
 
 function quote(m, thread) {

@@ -15,22 +15,28 @@ pub enum DeliveryStatus {
     Read,
     Played,
     Failed,
+    /// The provider may or may not have taken our send (it did not answer in time, or the
+    /// attempt died midway). Never sent again blindly: an agent decides.
+    Unknown,
 }
 
 impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 6] = [
+    pub const ALL: [DeliveryStatus; 7] = [
         Self::Queued,
         Self::Sent,
         Self::Delivered,
         Self::Read,
         Self::Played,
         Self::Failed,
+        Self::Unknown,
     ];
 
     /// The rank stored beside the status in D1, so that SQL can guard `WHERE status_rank < ?`.
     pub fn rank(self) -> i64 {
         match self {
-            Self::Queued => 0,
+            // Unknown is an absence of knowledge: any later word on the message, an acceptance
+            // recorded late or a provider's status, replaces it.
+            Self::Queued | Self::Unknown => 0,
             Self::Sent => 1,
             Self::Delivered => 2,
             Self::Read => 3,
@@ -48,6 +54,7 @@ impl DeliveryStatus {
             Self::Read => "read",
             Self::Played => "played",
             Self::Failed => "failed",
+            Self::Unknown => "unknown",
         }
     }
 

@@ -232,6 +232,18 @@ fn statuses_carry_time_and_failure_reason() {
 }
 
 #[test]
+fn ponte_own_status_words_are_never_taken_from_a_webhook() {
+    let sent = String::from_utf8(fixture("status_sent")).unwrap();
+    for word in ["queued", "unknown"] {
+        let body = sent.replace("\"status\": \"sent\"", &format!("\"status\": \"{word}\""));
+        assert_ne!(body, sent, "the fixture names its status");
+        let batch = parse_webhook(body.as_bytes(), PHONE_NUMBER_ID, NOW_MS).unwrap();
+        assert!(batch.statuses.is_empty(), "{word}: {batch:?}");
+        assert_eq!(batch.ignored, [format!("status {word}")]);
+    }
+}
+
+#[test]
 fn another_phone_numbers_events_are_ignored() {
     let batch = parse("other_phone_number");
     assert!(batch.messages.is_empty());

@@ -26,6 +26,11 @@ pub enum ApiError {
         detail: String,
         resource: Option<(&'static str, serde_json::Value)>,
     },
+    /// The provider did not answer, so whether it acted is unknown; `resource` as above.
+    ProviderSilent {
+        detail: String,
+        resource: Option<(&'static str, serde_json::Value)>,
+    },
     /// The provider could not take the call now; the caller may retry.
     ProviderUnavailable(String),
     /// A byte range past the end of the resource.
@@ -54,6 +59,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => 413,
             Self::Unprocessable(_) | Self::InvalidField { .. } => 422,
             Self::ProviderRejected { .. } => 502,
+            Self::ProviderSilent { .. } => 504,
             Self::ProviderUnavailable(_) => 503,
             Self::UpgradeRequired(_) => 426,
             Self::RangeNotSatisfiable(_) => 416,
@@ -84,6 +90,7 @@ impl ApiError {
                 ("Unprocessable content", format!("{field}: {reason}"))
             }
             Self::ProviderRejected { detail, .. } => ("Provider refused", detail.clone()),
+            Self::ProviderSilent { detail, .. } => ("Provider did not answer", detail.clone()),
             Self::ProviderUnavailable(d) => ("Provider unavailable", d.clone()),
             Self::UpgradeRequired(d) => ("Upgrade required", d.clone()),
             Self::RangeNotSatisfiable(d) => ("Range not satisfiable", d.clone()),
@@ -104,6 +111,10 @@ impl ApiError {
         match self {
             Self::InvalidField { field, .. } => body["field"] = json!(field),
             Self::ProviderRejected {
+                resource: Some((name, value)),
+                ..
+            }
+            | Self::ProviderSilent {
                 resource: Some((name, value)),
                 ..
             } => body[*name] = value.clone(),

@@ -5,7 +5,7 @@
 use ponte_core::identity::{IdentityKey, PhoneNumber};
 use ponte_core::ids::new_id;
 use ponte_core::status::DeliveryStatus;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
 use super::inbound::{contact_statement, ArrivalKeys, Target};
@@ -252,7 +252,7 @@ pub async fn insert_queued(
 }
 
 /// A message one sender may now send: the claim holds until `claimed_until`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Claimed {
     pub id: String,
     pub tenant_id: String,
@@ -263,11 +263,14 @@ pub struct Claimed {
 }
 
 /// Takes the message for one attempt if it is still queued and nobody else holds it. This is
-/// what keeps a retry of ours from sending twice.
+/// what keeps a retry of ours from sending twice. `after_attempt`: the attempt whose scheduled
+/// retry this is; that retry may take over its lease, so a retry never depends on a release that
+/// storage may have dropped.
 pub async fn claim(
     db: &D1Database,
     tenant_id: &str,
     message_id: &str,
+    after_attempt: Option<i64>,
     now: i64,
     lease_ms: i64,
 ) -> Result<Option<Claimed>, ApiError> {
@@ -275,7 +278,7 @@ pub async fn claim(
         .prepare(
             "UPDATE messages SET send_attempts = send_attempts + 1, send_claimed_until = ?3 \
              WHERE id = ?1 AND tenant_id = ?2 AND status = 'queued' \
-             AND (send_claimed_until IS NULL OR send_claimed_until < ?4) \
+             AND (send_claimed_until IS NULL OR send_claimed_until < ?4 OR send_attempts = ?5) \
              RETURNING id, tenant_id, channel_id, conversation_id, provider_request, send_attempts",
         )
         .bind(&[
@@ -283,21 +286,31 @@ pub async fn claim(
             text(tenant_id),
             int(now + lease_ms),
             int(now),
+            opt_int(after_attempt),
         ])?
         .first(None)
         .await?)
 }
 
-/// Lets the next attempt claim the message.
-pub async fn release(db: &D1Database, tenant_id: &str, message_id: &str) -> Result<(), ApiError> {
-    db.prepare("UPDATE messages SET send_claimed_until = NULL WHERE id = ?1 AND tenant_id = ?2")
-        .bind(&[text(message_id), text(tenant_id)])?
-        .run()
-        .await?;
+/// The attempt failed for now and its retry is due at `due_at`: the message is free to claim,
+/// and the scheduled re-drive can tell this retry is owed if its queue job goes missing.
+pub async fn retry_due(
+    db: &D1Database,
+    tenant_id: &str,
+    message_id: &str,
+    due_at: i64,
+) -> Result<(), ApiError> {
+    db.prepare(
+        "UPDATE messages SET send_claimed_until = NULL, send_retry_at = ?3 \
+         WHERE id = ?1 AND tenant_id = ?2 AND status = 'queued'",
+    )
+    .bind(&[text(message_id), text(tenant_id), int(due_at)])?
+    .run()
+    .await?;
     Ok(())
 }
 
-async fn then_read(
+pub(super) async fn then_read(
     db: &D1Database,
     tenant_id: &str,
     message_id: &str,

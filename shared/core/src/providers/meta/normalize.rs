@@ -111,7 +111,8 @@ fn normalize_value(
         )?);
     }
     for status in value.statuses {
-        match DeliveryStatus::parse(&status.status) {
+        // `queued` and `unknown` are Ponte's own words, never a provider's.
+        match DeliveryStatus::parse(&status.status).filter(|s| s.rank() > 0) {
             Some(delivery) => batch.statuses.push(StatusUpdate {
                 provider_message_id: status.id,
                 status: delivery,
