@@ -46,7 +46,7 @@ export async function call(ponte, method, path, { key, body, headers = {} } = {}
     json = JSON.parse(text);
   } catch {}
   // Every answer a test sees keeps api/openapi.json (tests/e2e/contract.mjs).
-  if (process.env.PONTE_CONTRACT_REPORT) checkAnswer(method, path, { status: res.status, contentType: res.headers.get("content-type"), json, text });
+  checkAnswer(method, path, { status: res.status, contentType: res.headers.get("content-type"), json, text });
   return { status: res.status, headers: res.headers, text, json };
 }
 
