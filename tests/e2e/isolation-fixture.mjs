@@ -3,10 +3,11 @@
 // an answer given to B holds any of A's data.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { DatabaseSync } from "node:sqlite";
 import { envelope as evolutionEnvelope, INSTANCE, API_KEY } from "../../tools/evolution-payloads.mjs";
 import { answers } from "../../tools/graph-emulator.mjs";
 import { envelope, metaText } from "../../tools/meta-payloads.mjs";
-import { call, createChannel, createTenant, eventually, signMeta } from "./harness.mjs";
+import { call, createChannel, createTenant, d1File, eventually, signMeta } from "./harness.mjs";
 
 export const SEND_MAX_ATTEMPTS = 2;
 const unique = () => randomBytes(5).toString("hex");
@@ -64,7 +65,15 @@ async function metaImageArrives(ponte, { graph, host }, channel, { from, name, b
   const body = envelope({ contacts: [{ profile: { name }, wa_id: from }],
     messages: [{ from, id: wamid, timestamp: seconds(), type: "image", image: { id: mediaId, mime_type: "image/jpeg", sha256: sha256(bytes), caption: `caption of ${name}` } }] }, channel.phoneNumberId);
   await ok(await postMeta(ponte, channel, body), 200, "image webhook");
-  return messageEventually(ponte, channel.key, wamid, (m) => ["ready", "failed"].includes(m.media?.status));
+  try {
+    return await messageEventually(ponte, channel.key, wamid, (m) => ["ready", "failed"].includes(m.media?.status));
+  } catch (e) {
+    const tried = host.calls.filter((c) => c.path === `/isolation/${mediaId}`).length;
+    const db = new DatabaseSync(d1File(ponte.persist), { readOnly: true });
+    const row = db.prepare("SELECT id, status, attempts, claimed_until, error, updated_at FROM media WHERE source LIKE ?").get(`%${mediaId}%`);
+    db.close();
+    throw new Error(`${e.message}\nthe file host was asked ${tried} times (${JSON.stringify(host.calls.slice(-3))}); now ${Date.now()}; the row: ${JSON.stringify(row)}`);
+  }
 }
 
 /**
@@ -127,8 +136,10 @@ export async function seedTenantA(ponte, emulators) {
     messages: await cursorOf(`/v1/conversations/${conversationOf(contacts[0]).id}/messages?limit=1`) };
   assert.ok(Object.values(cursors).every(Boolean), JSON.stringify(cursors));
 
+  const webhookEventIds = (await ok(await call(ponte, "GET", "/v1/webhook-events?limit=200", { key }), 200, "events")).data.map((e) => e.id);
+
   return {
-    tag, tenant, key, cursors, credentials: await tokens(ponte, key, tag), meta: { ...meta, templateText }, gateway, contacts,
+    tag, tenant, key, cursors, webhookEventIds, credentials: await tokens(ponte, key, tag), meta: { ...meta, templateText }, gateway, contacts,
     conversations: contacts.map(conversationOf), sendRequest, idempotencyKey, sent, doomed, image, failedImage, upload,
     mediaBytes: [imageBytes, uploadBytes], mediaIds: [image.media.id, failedImage.media.id, upload.id],
   };

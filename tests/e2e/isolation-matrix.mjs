@@ -6,6 +6,7 @@ import { envelope as evolutionEnvelope } from "../../tools/evolution-payloads.mj
 import { metaStatus, metaText } from "../../tools/meta-payloads.mjs";
 import { rawUpgrade, signMeta } from "./harness.mjs";
 import { leaksIn } from "./isolation-fixture.mjs";
+import { servedRoutes } from "./isolation-routes.mjs";
 
 export const CREDENTIALS = ["key", "admin", "agent"];
 let ponte;
@@ -63,7 +64,8 @@ const aMessageIds = () => [a.image.id, a.failedImage.id, a.sent.id, a.doomed.id]
 /**
  * What B asks of each route. `asks()` gives the requests; one with `aId` is made twice, with A's
  * id and with its never-issued twin (`make(id)`), and both answers must match. `expect` is the
- * status by credential; `check` looks further at a 2xx answer.
+ * status by credential; `check` looks further at a 2xx answer. An entry `whenServed` is for a
+ * route being built: it runs once the router serves it.
  */
 export const MATRIX = {
   "ANY /healthz": { expect: all(200), asks: () => [{ check: (res) => assert.deepEqual(jsonOf(res), { ok: true }) }] },
@@ -114,17 +116,23 @@ export const MATRIX = {
   "GET /v1/webhook-events": { expect: all(200), asks: () => [{ check: (res) => sameIds(b.owned.webhookEvents)(res) },
     { path: `/v1/webhook-events?cursor=${a.cursors.webhookEvents}`, check: within(b.owned.webhookEvents) },
     ...[a.meta.id, a.gateway.id].map((aId) => ({ aId, make: (id) => ({ path: `/v1/webhook-events?channel_id=${id}` }), check: noData }))] },
+  "POST /v1/webhook-events/{id}/replay": { expect: adminOnly(404), whenServed: true,
+    asks: () => a.webhookEventIds.slice(0, 3).map((aId) => ({ aId, make: (id) => ({ path: `/v1/webhook-events/${id}/replay` }) })) },
   "GET /media/{id}": { expect: all(404), asks: () => a.mediaIds.map((aId) => ({ aId, make: (id) => ({ path: `/media/${id}` }) })) },
   // A webhook URL's token is the capability itself, so no twin: B holds only its own secrets.
   "GET /webhooks/{provider}/{token}/{rest}": { expect: all(403), asks: () => [{
     path: `${a.meta.path}?hub.mode=subscribe&hub.verify_token=${b.meta.secrets.verify_token}&hub.challenge=challenge-${b.tag}`,
-    check: (res) => assert.doesNotMatch(res.bytes.toString(), /challenge-/) }] },
+    check: (res) => assert.doesNotMatch(res.bytes.toString(), /challenge-/) },
+    // Evolution has no handshake; a token at another provider's URL is no channel.
+    { path: a.gateway.path, expect: all(405) },
+    { path: `${a.gateway.path.replace("/evolution/", "/meta/")}?hub.mode=subscribe&hub.verify_token=${b.meta.secrets.verify_token}&hub.challenge=x`, expect: all(404) }] },
   "POST /webhooks/{provider}/{token}/{rest}": { expect: all(401), asks: () => [
     signedByB(a.meta.path, metaText({ from: "5511912345678", body: `intrusion by ${b.tag}`, phoneNumberId: a.meta.phoneNumberId })),
     signedByB(a.meta.path, metaStatus({ id: a.sent.provider_message_id, status: "failed", recipient: a.contacts[0].phone, phoneNumberId: a.meta.phoneNumberId,
       errors: [{ code: 131047, title: "forged by B" }] })),
     { path: a.gateway.path, body: evolutionEnvelope("messages.upsert", { key: { remoteJid: "5511912345678@s.whatsapp.net", fromMe: false, id: "3EB0B0B0" },
-      message: { conversation: "intrusion" }, messageType: "conversation", messageTimestamp: 1 }, { apikey: b.key }) }] },
+      message: { conversation: "intrusion" }, messageType: "conversation", messageTimestamp: 1 }, { apikey: b.key }) },
+    { ...signedByB(a.gateway.path.replace("/evolution/", "/meta/"), metaText({ body: "intrusion", phoneNumberId: a.meta.phoneNumberId })), expect: all(404) }] },
 };
 
 function signedByB(path, payload) {
@@ -149,7 +157,8 @@ export async function runMatrix() {
     requests++;
     return asB(...args);
   };
-  for (const [route, entry] of Object.entries(MATRIX)) {
+  const served = servedRoutes();
+  for (const [route, entry] of Object.entries(MATRIX).filter(([route]) => served.includes(route))) {
     const [routeMethod, template] = route.split(" ");
     for (const credential of CREDENTIALS) {
       for (const ask of entry.asks()) {
@@ -181,5 +190,5 @@ export async function runMatrix() {
       }
     }
   }
-  return { problems, requests };
+  return { problems, requests, routes: served.length };
 }
