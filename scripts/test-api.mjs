@@ -74,6 +74,8 @@ function config(ids) {
     pin("getMedia", { "path.id": ids.upload.id }),
     pin("receiveWebhook", { "path.provider": "meta", "path.token": ids.meta.path.split("/").pop() }),
     pin("webhookHandshake", { "path.provider": "meta", "path.token": ids.meta.path.split("/").pop() }),
+    pin("receiveWebhookEvent", { "path.provider": "evolution", "path.token": ids.gateway.path.split("/").pop(), "path.event": "messages-upsert" }),
+    pin("webhookHandshakeWithEvent", { "path.provider": "evolution", "path.token": ids.gateway.path.split("/").pop(), "path.event": "messages-upsert" }),
   ].join("\n");
 }
 
