@@ -27,6 +27,8 @@ import { SEND_MAX_ATTEMPTS, leaksIn, messageEventually, postMeta, secretsOf, see
 import { CREDENTIALS, MATRIX, asB, bind, jsonOf, leaks, runMatrix, twin } from "./isolation-matrix.mjs";
 import { servedRoutes } from "./isolation-routes.mjs";
 
+// A frame may take a while on a busy machine; a missing one fails only after this.
+const WAIT_MS = 15_000;
 let ponte;
 let emulators;
 let a;
@@ -82,7 +84,7 @@ describe("tenant B against tenant A", () => {
     const aConversationIds = a.conversations.map((c) => c.id);
     const subscriber = bSockets["agent, subscribed to A's and B's"];
     subscriber.send({ type: "subscribe", conversation_ids: [...aConversationIds, b.conversation.id] });
-    await subscriber.next((f) => f.type === "subscribed");
+    await subscriber.next((f) => f.type === "subscribed", WAIT_MS);
 
     // One of each event A's activity publishes: message.created (inbound and sent),
     // message.updated, conversation.updated, channel.updated.
@@ -90,25 +92,25 @@ describe("tenant B against tenant A", () => {
     secrets.push(live.wamid, live.text);
     const inbound = metaText({ from: a.contacts[0].phone, name: a.contacts[0].name, id: live.wamid, body: live.text, phoneNumberId: a.meta.phoneNumberId });
     assert.equal((await postMeta(ponte, a.meta, inbound)).status, 200);
-    await aSocket.next((f) => f.type === "message.created" && f.message.provider_message_id === live.wamid);
+    await aSocket.next((f) => f.type === "message.created" && f.message.provider_message_id === live.wamid, WAIT_MS);
     const delivered = metaStatus({ id: a.sent.provider_message_id, status: "delivered", recipient: a.contacts[0].phone, phoneNumberId: a.meta.phoneNumberId });
     assert.equal((await postMeta(ponte, a.meta, delivered)).status, 200);
-    await aSocket.next((f) => f.type === "message.updated" && f.message.id === a.sent.id);
+    await aSocket.next((f) => f.type === "message.updated" && f.message.id === a.sent.id, WAIT_MS);
     assert.equal((await call(ponte, "PATCH", `/v1/conversations/${aConversation.id}`, { key: a.key, body: { status: "pending" } })).status, 200);
-    await aSocket.next((f) => f.type === "conversation.updated" && f.conversation?.status === "pending");
+    await aSocket.next((f) => f.type === "conversation.updated" && f.conversation?.status === "pending", WAIT_MS);
     assert.equal((await call(ponte, "POST", `/v1/channels/${a.gateway.id}/connect`, { key: a.key })).status, 200);
-    await aSocket.next((f) => f.type === "channel.updated");
+    await aSocket.next((f) => f.type === "channel.updated", WAIT_MS);
     const sent = await call(ponte, "POST", "/v1/messages", { key: a.key, body: { ...a.sendRequest, text: { body: live.text } } });
     assert.equal(sent.status, 201, sent.text);
     secrets.push(sent.json.id, sent.json.provider_message_id);
-    await aSocket.next((f) => f.type === "message.created" && f.message.id === sent.json.id);
+    await aSocket.next((f) => f.type === "message.created" && f.message.id === sent.json.id, WAIT_MS);
 
     // B's own message, after all of A's: once a socket has it, it would have had A's before it.
     const fence = `wamid.FENCE${randomBytes(6).toString("hex")}`;
     const bInbound = metaText({ from: b.contact.phone, name: b.contact.name, id: fence, body: "B's fence", phoneNumberId: b.meta.phoneNumberId });
     assert.equal((await postMeta(ponte, b.meta, bInbound)).status, 200);
     for (const [name, socket] of Object.entries(bSockets)) {
-      await socket.next((f) => f.type === "message.created" && f.message.provider_message_id === fence);
+      await socket.next((f) => f.type === "message.created" && f.message.provider_message_id === fence, WAIT_MS);
       const foreign = socket.events().filter((e) => (e.conversation_id ?? e.conversation?.id ?? e.message?.conversation_id) !== b.conversation.id);
       assert.deepEqual(foreign.map((e) => e.type), [], `B's socket (${name}) got A's events`);
       const frames = Buffer.from(JSON.stringify(socket.frames));
