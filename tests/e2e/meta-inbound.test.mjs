@@ -91,24 +91,28 @@ describe("unknown channel and bad input", () => {
     assert.equal((await allMessages(ponte, key)).length, 0);
   });
 
-  test("a signed body that is not JSON is 400, logged, and loses nothing stored", async () => {
+  test("a signed body that is not JSON is 200 (Meta would retry anything else for days), kept as unprocessable, and loses nothing stored", async () => {
     const { key, channel } = await tenantWithChannel(ponte);
     assert.equal((await postWebhook(ponte, channel, fixture("text"))).status, 200);
     const res = await postWebhook(ponte, channel, "{this is not json");
-    assert.equal(res.status, 400);
-    assert.match(res.json.detail, /not valid JSON/);
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.json.unprocessable, /not valid JSON/);
     assert.equal((await allMessages(ponte, key)).length, 1);
     const events = (await call(ponte, "GET", "/v1/webhook-events", { key })).json.data;
-    assert.equal(events[0].outcome, "malformed");
-    assert.equal(events[0].http_status, 400);
+    assert.equal(events[0].id, res.json.event_id);
+    assert.equal(events[0].outcome, "unprocessable");
+    assert.equal(events[0].http_status, 200);
     assert.equal(events[0].signature_ok, true);
+    assert.match(events[0].error, /not valid JSON/);
   });
 
-  test("signed JSON that is not a Meta webhook is 400", async () => {
-    const { channel } = await tenantWithChannel(ponte);
+  test("signed JSON that is not a Meta webhook is 200 and unprocessable", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
     const res = await postWebhook(ponte, channel, fixture("not_meta_shape"));
-    assert.equal(res.status, 400);
-    assert.match(res.json.detail, /not a WhatsApp Cloud API webhook/);
+    assert.equal(res.status, 200);
+    assert.match(res.json.unprocessable, /not a WhatsApp Cloud API webhook/);
+    const [event] = (await call(ponte, "GET", "/v1/webhook-events", { key })).json.data;
+    assert.equal(event.outcome, "unprocessable");
   });
 
   test("other methods are 405", async () => {

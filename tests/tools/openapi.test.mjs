@@ -35,16 +35,16 @@ test("every route the Workers serve is in api/openapi.json, and every documented
 test("the route reader sees a route added to a function's match", () => {
   const source = `match (method, path.as_slice()) {
         (Method::Get, ["v1", "webhook-events"]) => webhook_events::list(req, env, &principal).await,
-        (Method::Post, ["v1", "webhook-events", id, "replay"]) => {
-            webhook_events::replay(req, env, &principal, id).await
+        (Method::Post, ["v1", "webhook-events", id, "archive"]) => {
+            webhook_events::archive(req, env, &principal, id).await
         }
         (_, ["v1", "webhook-events" | "messages", ..]) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound("no API endpoint at this path".into())),
     }`;
   const routes = rustRoutes(source, "lib.rs").map((r) => shape(r.method, r.path));
-  assert.deepEqual(routes, ["GET /v1/webhook-events", "POST /v1/webhook-events/{}/replay"]);
+  assert.deepEqual(routes, ["GET /v1/webhook-events", "POST /v1/webhook-events/{}/archive"]);
   const documented = new Set(documentedOperations().map((o) => shape(o.method, o.path)));
-  assert.equal(documented.has("POST /v1/webhook-events/{}/replay"), false, "the check would name it as undocumented");
+  assert.equal(documented.has("POST /v1/webhook-events/{}/archive"), false, "the check would name it as undocumented");
 });
 
 test("the document compiles: every schema and reference resolves, operation ids are unique, links name real operations", () => {

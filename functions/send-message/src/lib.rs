@@ -88,6 +88,9 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         }
         (Method::Get, ["v1", "contacts", id]) => conversations::contact(env, &principal, id).await,
         (Method::Get, ["v1", "webhook-events"]) => webhook_events::list(req, env, &principal).await,
+        (Method::Post, ["v1", "webhook-events", id, "replay"]) => {
+            webhook_events::replay(env, &principal, id, now).await
+        }
         (
             _,
             ["v1", "tokens" | "channels" | "conversations" | "contacts" | "webhook-events" | "messages"

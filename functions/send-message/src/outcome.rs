@@ -50,7 +50,7 @@ impl Known {
 const PAUSES_MS: [u64; 2] = [100, 400];
 
 pub enum Recorded {
-    Now(Message),
+    Now(Box<Message>),
     /// Storage refused it; the send queue carries it until storage takes it.
     Queued,
 }
@@ -71,7 +71,7 @@ pub async fn record(
         tried = apply(db, tenant_id, message_id, &known, now).await;
     }
     match tried {
-        Ok(message) => Ok(Recorded::Now(message)),
+        Ok(message) => Ok(Recorded::Now(Box::new(message))),
         Err(e) => {
             console_error!("handing the outcome of {message_id} to the send queue: {e:?}");
             let job = SendJob {

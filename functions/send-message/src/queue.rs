@@ -59,7 +59,11 @@ pub async fn consume(batch: MessageBatch<SendJob>, env: Env, _ctx: Context) -> R
 }
 
 /// An answer the provider gave that storage could not take at the time.
-async fn record_outcome(env: &Env, job: &SendJob, known: &Known) -> std::result::Result<(), ApiError> {
+async fn record_outcome(
+    env: &Env,
+    job: &SendJob,
+    known: &Known,
+) -> std::result::Result<(), ApiError> {
     let db = store::db(env)?;
     let message = outcome::apply(&db, &job.tenant_id, &job.message_id, known, now_ms()).await?;
     let mut events = Events::default();
@@ -74,7 +78,10 @@ async fn record_dead_letter(env: &Env, job: &SendJob) -> std::result::Result<(),
     // An outcome that storage kept refusing gets a last try: it is the truth about the send.
     if let Some(known) = &job.outcome {
         if let Err(e) = record_outcome(env, job, known).await {
-            console_error!("the outcome of {} is still unrecorded: {e:?}", job.message_id);
+            console_error!(
+                "the outcome of {} is still unrecorded: {e:?}",
+                job.message_id
+            );
         }
         let reason = "the provider's answer could not be recorded for a long time";
         return dead_letters::record(&db, &job.tenant_id, &job.message_id, reason, now).await;

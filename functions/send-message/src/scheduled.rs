@@ -19,6 +19,8 @@ pub async fn run(req: &Request, env: &Env) -> ApiResult {
         .unwrap_or_default();
     match cron.as_str() {
         REDRIVE_CRON => json(200, &redrive::run(env, now_ms()).await?),
-        _ => Err(ApiError::NotFound(format!("no scheduled job runs on `{cron}`"))),
+        _ => Err(ApiError::NotFound(format!(
+            "no scheduled job runs on `{cron}`"
+        ))),
     }
 }

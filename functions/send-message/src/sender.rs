@@ -17,8 +17,8 @@ use ponte_edge::provider_http::{self, NoAnswer};
 use ponte_edge::realtime::Events;
 use ponte_edge::store;
 use ponte_edge::store::outbound::{self, Claimed};
-use ponte_edge::store::send_recovery;
 use ponte_edge::store::read::Message;
+use ponte_edge::store::send_recovery;
 use serde::{Deserialize, Serialize};
 use worker::{console_warn, Env, MessageBuilder};
 
@@ -125,8 +125,8 @@ pub async fn attempt_claimed(
         Err(NoWord(reason)) => {
             // Sending again could deliver it twice; an agent decides. Should storage refuse this
             // write, the lease runs out and the re-drive marks it the same way.
-            let message = send_recovery::mark_unknown(&db, tenant_id, &claimed.id, &reason, now)
-                .await?;
+            let message =
+                send_recovery::mark_unknown(&db, tenant_id, &claimed.id, &reason, now).await?;
             publish(env, tenant_id, &message).await;
             return Ok(Attempt::Unknown(message));
         }
@@ -157,6 +157,7 @@ pub async fn attempt_claimed(
     let Recorded::Now(message) = recorded else {
         return Ok(Attempt::Recording);
     };
+    let message = *message;
     publish(env, tenant_id, &message).await;
     Ok(match failure {
         Some((code, title)) => Attempt::Failed {

@@ -2,7 +2,6 @@
 //! find the channel, let its adapter authenticate and normalize the delivery, and store it
 //! exactly once before answering.
 
-mod inline_media;
 mod pipeline;
 
 use ponte_edge::http::segments;
@@ -10,7 +9,7 @@ use ponte_edge::problem::ApiError;
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
     let path = segments(&req);
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
     let result = match path.as_slice() {
@@ -19,7 +18,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
             let rest = rest.join("/");
             match req.method() {
                 Method::Get => pipeline::handshake(&req, &env, provider, token, &rest).await,
-                Method::Post => pipeline::receive(&mut req, &env, provider, token, &rest).await,
+                Method::Post => {
+                    pipeline::receive(&mut req, &env, &ctx, provider, token, &rest).await
+                }
                 _ => Err(ApiError::MethodNotAllowed),
             }
         }

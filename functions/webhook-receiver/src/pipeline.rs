@@ -7,22 +7,19 @@ use ponte_core::model::InboundBatch;
 use ponte_core::providers::{self, Provider, Reply, WebhookRequest};
 use std::rc::Rc;
 
-use crate::inline_media;
-use ponte_edge::bindings::{BLOBS, MEDIA_QUEUE};
+use ponte_edge::bindings::BLOBS;
 use ponte_edge::channel_cache;
 use ponte_edge::http::{json, ApiResult};
+use ponte_edge::ingest;
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
-use ponte_edge::realtime::Events;
-use ponte_edge::store::channels::{public_view, OpenedChannel};
+use ponte_edge::store::channels::OpenedChannel;
 use ponte_edge::store::inbound::{self, Target};
-use ponte_edge::store::media::MediaJob;
 use ponte_edge::store::presence;
-use ponte_edge::store::read::{self, Message};
 use ponte_edge::store::webhook_events::{self, NewEvent, Outcome};
 use ponte_edge::store::{self};
 use serde_json::json;
-use worker::{D1Database, Env, MessageBuilder, Request, ResponseBuilder};
+use worker::{Context, D1Database, Env, Request, ResponseBuilder};
 
 /// Meta documents payloads of up to 3 MB; anything far beyond is no provider's.
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -139,6 +136,7 @@ pub async fn handshake(
 pub async fn receive(
     req: &mut Request,
     env: &Env,
+    ctx: &Context,
     provider: &str,
     token: &str,
     rest: &str,
@@ -148,13 +146,15 @@ pub async fn receive(
     let db = store::db(env)?;
     let channel = load_channel(env, &db, provider, token).await?;
     let parts = RequestParts::of(req, provider)?;
-    let body = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
-    let event_id = new_id("whe");
+    // Refused on its word, before a byte of it is read.
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|length| length.trim().parse::<usize>().ok());
     let mut event = NewEvent {
-        id: event_id.clone(),
+        id: new_id("whe"),
         tenant_id: &channel.record.tenant_id,
         channel_id: &channel.record.id,
         provider: provider.name(),
@@ -164,10 +164,23 @@ pub async fn receive(
         http_status: 401,
         counts: (0, 0, 0),
         error: None,
-        body_bytes: body.len(),
+        body_bytes: declared.unwrap_or(0),
         body: None,
         body_r2_key: None,
+        path_rest: rest,
     };
+    if let Some(length) = declared.filter(|length| *length > MAX_BODY_BYTES) {
+        let error = ApiError::PayloadTooLarge(format!(
+            "Content-Length {length} is over the limit: webhook bodies are limited to \
+             {MAX_BODY_BYTES} bytes"
+        ));
+        return reject(&db, event, error).await;
+    }
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::BadRequest("could not read the request body".into()))?;
+    event.body_bytes = body.len();
     if body.len() > MAX_BODY_BYTES {
         let error = ApiError::PayloadTooLarge(format!(
             "webhook bodies are limited to {MAX_BODY_BYTES} bytes"
@@ -199,7 +212,7 @@ pub async fn receive(
     } else {
         let key = format!(
             "webhook-bodies/{}/{}.json",
-            channel.record.tenant_id, event_id
+            channel.record.tenant_id, event.id
         );
         let bucket = env
             .bucket(BLOBS)
@@ -208,50 +221,74 @@ pub async fn receive(
         event.body_r2_key = Some(key);
     }
 
-    let batch = match normalized {
-        Ok(batch) => batch,
-        Err(e) => {
-            event.outcome = Outcome::Malformed;
-            return reject(&db, event, ApiError::BadRequest(e.to_string())).await;
-        }
+    match normalized {
+        Ok(batch) => store_batch(env, ctx, &db, event, Rc::clone(&channel), batch).await,
+        Err(e) => unprocessable(&db, event, e.to_string()).await,
+    }
+}
+
+/// A genuine delivery that cannot be read is answered `200`: a provider retries any other
+/// answer for days, and the same bytes will never read better. It is kept, with the reason,
+/// until a fixed adapter replays it (`POST /v1/webhook-events/{id}/replay`).
+async fn unprocessable(db: &D1Database, mut event: NewEvent<'_>, reason: String) -> ApiResult {
+    event.outcome = Outcome::Unprocessable;
+    event.http_status = 200;
+    event.error = Some(reason.clone());
+    let logged = match webhook_events::insert(db, &event) {
+        Ok(statement) => statement.run().await.map(|_| ()),
+        Err(e) => Err(worker::Error::RustError(format!("{e:?}"))),
     };
-    store_batch(env, &db, event, &channel, &batch).await
+    if let Err(e) = logged {
+        // Not kept, so the provider must send it again.
+        let failure = ApiError::Unavailable(format!("logging webhook {}: {e}", event.id));
+        event.outcome = Outcome::StorageFailed;
+        return reject(db, event, failure).await;
+    }
+    worker::console_warn!("webhook {} could not be read: {reason}", event.id);
+    json(
+        200,
+        &json!({"received": true, "unprocessable": reason, "event_id": event.id}),
+    )
 }
 
 async fn store_batch(
     env: &Env,
+    ctx: &Context,
     db: &D1Database,
     mut event: NewEvent<'_>,
-    channel: &OpenedChannel,
-    batch: &InboundBatch,
+    channel: Rc<OpenedChannel>,
+    batch: InboundBatch,
 ) -> ApiResult {
     let counts = (
         batch.messages.len(),
         batch.statuses.len(),
         batch.ignored.len(),
     );
-    event.outcome = Outcome::Stored;
     event.http_status = 200;
     event.counts = counts;
+    event.outcome = Outcome::Stored;
+    if !batch.unreadable.is_empty() {
+        // The rest is stored; the event says what was not, for a replay.
+        event.outcome = Outcome::Unprocessable;
+        event.error = Some(unreadable_summary(&batch.unreadable));
+    }
     let target = Target {
         tenant_id: &channel.record.tenant_id,
         channel_id: &channel.record.id,
         received_at: event.received_at,
     };
-    let tenant_id = &channel.record.tenant_id;
+    let tenant_id = channel.record.tenant_id.as_str();
     // Rows are read back only for events; a tenant that had no socket at its last webhook is
     // most likely still without one, so its batch returns only ids and reads rows only if needed.
-    let mut write =
-        inbound::statements(db, &target, batch, presence::probably_listening(tenant_id))?;
-    // The event row also reads the presence flag, in the same transaction as the writes: see
-    // store::presence for why that is enough.
-    let mut statements = vec![webhook_events::insert_reading_presence(db, &event)?];
-    statements.append(&mut write.statements);
-    let results = match db.batch(statements).await {
-        Ok(results) => results,
+    let write = inbound::statements(db, &target, &batch, presence::probably_listening(tenant_id))?;
+    // The event row also reads the presence flag, in the same transaction as the (last) writes:
+    // see store::presence for why that is enough.
+    let lead = webhook_events::insert_reading_presence(db, &event)?;
+    let committed = match ingest::commit(db, write, lead, ingest::max_statements(env)).await {
+        Ok(committed) => committed,
         Err(e) => {
-            // Nothing of the batch was written. Tell the provider to retry, and log it if storage
-            // lets us.
+            // The event row was not written: it goes with the last batch. Tell the provider to
+            // retry (what did commit is stored once, again), and log it if storage lets us.
             event.outcome = Outcome::StorageFailed;
             event.error = Some("storage failed; the provider will retry".into());
             let failure = ApiError::Unavailable(format!(
@@ -264,45 +301,37 @@ async fn store_batch(
     // Committed: from here on nothing may turn the answer into an error, or the provider would
     // retry a delivery that is already stored.
     // If the flag cannot be read, publishing costs a round trip; skipping could lose an event.
-    let listening = results
-        .first()
-        .map_or(Ok(true), presence::listening)
-        .unwrap_or(true);
+    let listening = presence::listening(&committed.lead).unwrap_or(true);
     presence::remember(tenant_id, listening);
-    enqueue_media(env, &write.media_jobs).await;
-    let stored_inline = inline_media::store(env, db, channel, &write.inline_media).await;
-    if !listening {
-        return answer(channel, batch, counts);
+    let answer = answer(&channel, &batch, counts);
+    let label = format!("webhook {}", event.id);
+    ctx.wait_until(ingest::finish(
+        env.clone(),
+        channel,
+        committed,
+        listening,
+        label,
+    ));
+    answer
+}
+
+/// At most a few reasons, each at most a line: the body itself is kept for the details.
+fn unreadable_summary(reasons: &[String]) -> String {
+    let shown: Vec<String> = reasons
+        .iter()
+        .take(3)
+        .map(|r| r.chars().take(200).collect())
+        .collect();
+    let more = reasons.len().saturating_sub(shown.len());
+    let mut summary = format!(
+        "{} part(s) could not be read: {}",
+        reasons.len(),
+        shown.join("; ")
+    );
+    if more > 0 {
+        summary.push_str(&format!("; and {more} more"));
     }
-    let changes = write
-        .changes(db, tenant_id, results.get(1..).unwrap_or_default())
-        .await;
-    match changes {
-        Ok(changes) => {
-            let mut events = Events::default();
-            for message in &changes.created {
-                let conversation = changes
-                    .conversations
-                    .iter()
-                    .find(|c| c.id == message.conversation_id);
-                events.message_created(message, conversation);
-            }
-            for message in &changes.updated {
-                events.message_updated(message);
-            }
-            for message in read_messages(db, tenant_id, &stored_inline).await {
-                events.message_updated(&message);
-            }
-            // Every socket of the tenant gets it, agents' too: it carries no webhook URL.
-            if let Some((state, at)) = &changes.connection {
-                let view = public_view(&channel.record, None, Some((state, *at)));
-                events.channel_updated(&channel.record.id, &view);
-            }
-            events.publish(env, &channel.record.tenant_id).await;
-        }
-        Err(e) => worker::console_error!("reading back webhook {} changes: {e:?}", event.id),
-    }
-    answer(channel, batch, counts)
+    summary
 }
 
 fn carries_inline_media(batch: &InboundBatch) -> bool {
@@ -311,43 +340,6 @@ fn carries_inline_media(batch: &InboundBatch) -> bool {
             .media()
             .is_some_and(|media| media.inline_base64.is_some())
     })
-}
-
-/// Hands the new attachments to media-fetch. The delivery is already stored, so a queue that
-/// fails is logged, never answered: the attachment stays `pending` and can be retried.
-async fn enqueue_media(env: &Env, jobs: &[MediaJob]) {
-    if jobs.is_empty() {
-        return;
-    }
-    let sent = match env.queue(MEDIA_QUEUE) {
-        Ok(queue) => queue
-            .send_batch(
-                jobs.iter()
-                    .cloned()
-                    .map(MessageBuilder::new)
-                    .map(|b| b.build())
-                    .collect::<Vec<_>>(),
-            )
-            .await
-            .map_err(|e| e.to_string()),
-        Err(_) => Err(format!("binding {MEDIA_QUEUE} is missing")),
-    };
-    if let Err(e) = sent {
-        worker::console_error!("could not queue {} media copies: {e}", jobs.len());
-    }
-}
-
-/// The messages whose inline files were just stored, as they are now.
-async fn read_messages(db: &D1Database, tenant_id: &str, ids: &[String]) -> Vec<Message> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        match read::message(db, tenant_id, id).await {
-            Ok(Some(message)) => out.push(message),
-            Ok(None) => {}
-            Err(e) => worker::console_error!("reading message {id}: {e:?}"),
-        }
-    }
-    out
 }
 
 /// What the provider expects to read, else Ponte's receipt with what the delivery held.
@@ -359,10 +351,13 @@ fn answer(
     if let Some(reply) = channel.channel.reply(batch) {
         return reply_response(reply);
     }
-    json(
-        200,
-        &json!({"received": true, "messages": counts.0, "statuses": counts.1, "ignored": counts.2}),
-    )
+    let mut receipt = json!({
+        "received": true, "messages": counts.0, "statuses": counts.1, "ignored": counts.2,
+    });
+    if !batch.unreadable.is_empty() {
+        receipt["unprocessable"] = json!(batch.unreadable.len());
+    }
+    json(200, &receipt)
 }
 
 /// Logs a delivery that is not stored and answers with `error`.

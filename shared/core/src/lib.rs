@@ -5,6 +5,7 @@
 //! normalized [`model`]; the D1 glue lives in `ponte-edge`.
 
 pub mod auth;
+pub mod batching;
 pub mod cursor;
 pub mod identity;
 pub mod ids;

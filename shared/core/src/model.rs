@@ -298,6 +298,9 @@ pub struct InboundBatch {
     pub deletions: Vec<String>,
     /// A change of the channel's session (WhatsApp Web gateways: connected, QR code to scan).
     pub connection: Option<ConnectionUpdate>,
+    /// Why parts of a signed delivery could not be read. The rest is stored; the delivery can be
+    /// replayed once a fixed adapter reads them.
+    pub unreadable: Vec<String>,
 }
 
 #[cfg(test)]

@@ -62,6 +62,11 @@ fn every_payload_is_normalized_or_cleanly_ignored() {
         let bytes = serde_json::to_vec(body).unwrap();
         let batch = parse_webhook(&bytes, &phone_number_id(body), 0)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            batch.unreadable.is_empty(),
+            "{name}: {:?}",
+            batch.unreadable
+        );
         let events = batch.messages.len() + batch.statuses.len() + batch.ignored.len();
         assert!(events > 0, "{name}: neither normalized nor ignored");
         for m in &batch.messages {

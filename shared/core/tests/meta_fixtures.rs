@@ -279,11 +279,42 @@ fn malformed_input_is_told_apart() {
         parse_webhook(b"[]", PHONE_NUMBER_ID, NOW_MS),
         Err(ParseError::NotMetaShape(_))
     ));
-    let no_id = br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"1","type":"text","text":{"body":"x"}}]}}]}]}"#;
-    assert!(matches!(
-        parse_webhook(no_id, PHONE_NUMBER_ID, NOW_MS),
-        Err(ParseError::NotMetaShape(_))
-    ));
+}
+
+/// One bad message, status or change inside a delivery costs only itself: the rest is read, and
+/// the batch says what could not be.
+#[test]
+fn a_malformed_item_costs_only_itself() {
+    let body = br#"{"object":"whatsapp_business_account","entry":[{"changes":[
+        {"field":"messages","value":{"messages":[
+            {"from":"5511987654321","id":"wamid.A","timestamp":"1717600000","type":"text","text":{"body":"one"}},
+            {"from":"5511987654321","type":"text","text":{"body":"no id"}},
+            {"from":"5511987654321","id":"wamid.C","timestamp":["not","a","number"],"type":"text"},
+            {"from":"5511987654321","id":"wamid.D","timestamp":"1717600001","type":"text","text":{"body":"four"}}],
+         "statuses":[{"id":"wamid.S1","status":"read","timestamp":"1717600002","recipient_id":"5511987654321"},
+                     {"id":42,"status":"read"}]}},
+        {"field":"messages","value":{"messages":"not a list"}},
+        {"field":"messages","value":{"messages":[{"from":"5511911112222","id":"wamid.E","timestamp":"1717600003","type":"text","text":{"body":"five"}}]}}
+    ]}]}"#;
+    let batch = parse_webhook(body, PHONE_NUMBER_ID, NOW_MS).unwrap();
+    let ids: Vec<&str> = batch
+        .messages
+        .iter()
+        .map(|m| m.provider_message_id.as_str())
+        .collect();
+    assert_eq!(ids, ["wamid.A", "wamid.D", "wamid.E"]);
+    assert_eq!(batch.statuses.len(), 1);
+    assert_eq!(batch.unreadable.len(), 4, "{:?}", batch.unreadable);
+    assert!(
+        batch.unreadable[0].contains("no id"),
+        "{:?}",
+        batch.unreadable
+    );
+    assert!(batch.unreadable.iter().any(|r| r.starts_with("a status:")));
+    assert!(batch
+        .unreadable
+        .iter()
+        .any(|r| r.starts_with("a change of field messages:")));
 }
 
 #[test]

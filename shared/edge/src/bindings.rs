@@ -23,6 +23,8 @@ pub const SEND_MAX_ATTEMPTS: &str = "SEND_MAX_ATTEMPTS";
 pub const SEND_RETRY_BASE_SECONDS: &str = "SEND_RETRY_BASE_SECONDS";
 pub const SEND_RETRY_CAP_SECONDS: &str = "SEND_RETRY_CAP_SECONDS";
 pub const SEND_TIMEOUT_MS: &str = "SEND_TIMEOUT_MS";
+/// Statements per D1 batch when a delivery is stored (`ingest::commit`).
+pub const D1_BATCH_MAX_STATEMENTS: &str = "D1_BATCH_MAX_STATEMENTS";
 
 /// Secret: authorizes tenant creation.
 pub const OPERATOR_KEY: &str = "PONTE_OPERATOR_KEY";
@@ -64,6 +66,8 @@ pub const MEDIA_DLQ_NAME: &str = "ponte-media-dlq";
 /// Variables: media copy policy (all optional, with defaults in media-fetch).
 pub const MEDIA_MAX_BYTES: &str = "MEDIA_MAX_BYTES";
 pub const MEDIA_MAX_ATTEMPTS: &str = "MEDIA_MAX_ATTEMPTS";
+/// How long one copy holds its attachment before another may take it over.
+pub const MEDIA_LEASE_SECONDS: &str = "MEDIA_LEASE_SECONDS";
 pub const MEDIA_RETRY_BASE_SECONDS: &str = "MEDIA_RETRY_BASE_SECONDS";
 /// How long a signed media link stays valid, in seconds.
 pub const MEDIA_LINK_TTL_SECONDS: &str = "MEDIA_LINK_TTL_SECONDS";

@@ -2,8 +2,9 @@
 //!
 //! An isolate serves many requests; finding a channel (KV, else D1) and opening its secrets
 //! (AES-GCM) on each of them was the largest fixed cost of a webhook after D1 itself. A changed
-//! channel is seen within [`TTL_MS`]; unknown tokens are never cached, so junk traffic cannot
-//! fill the memory.
+//! channel is seen within [`TTL_MS`]. Tokens that named no channel are remembered too, briefly
+//! and in a bounded set, so junk traffic to webhook URLs costs no KV or D1 read; a token is
+//! random and exists before anyone can know it, so remembering its absence hides no channel.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -17,9 +18,30 @@ use crate::store::channels::{self, ChannelRecord, OpenedChannel};
 
 pub const TTL_MS: i64 = 60_000;
 const MAX_ENTRIES: usize = 1024;
+const UNKNOWN_TTL_MS: i64 = 30_000;
+const MAX_UNKNOWN: usize = 4096;
 
 thread_local! {
     static OPENED: RefCell<HashMap<String, (Rc<OpenedChannel>, i64)>> = RefCell::new(HashMap::new());
+    static UNKNOWN_TOKENS: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
+}
+
+fn known_unknown(token: &str, now: i64) -> bool {
+    UNKNOWN_TOKENS.with(|u| u.borrow().get(token).is_some_and(|expires| *expires > now))
+}
+
+fn remember_unknown(token: &str, now: i64) {
+    UNKNOWN_TOKENS.with(|u| {
+        let mut unknown = u.borrow_mut();
+        if unknown.len() >= MAX_UNKNOWN {
+            unknown.retain(|_, expires| *expires > now);
+        }
+        // Still full of fresh junk: forgetting it all keeps memory bounded; it costs reads only.
+        if unknown.len() >= MAX_UNKNOWN {
+            unknown.clear();
+        }
+        unknown.insert(token.to_string(), now + UNKNOWN_TTL_MS);
+    });
 }
 
 fn cached(key: &str, now: i64) -> Option<Rc<OpenedChannel>> {
@@ -52,6 +74,9 @@ pub async fn by_token(
     token: &str,
     now: i64,
 ) -> Result<Option<Rc<OpenedChannel>>, ApiError> {
+    if known_unknown(token, now) {
+        return Ok(None);
+    }
     let channel = opened(
         env,
         format!("token:{token}"),
@@ -59,6 +84,9 @@ pub async fn by_token(
         channels::find_by_token(env, db, token),
     )
     .await?;
+    if channel.is_none() {
+        remember_unknown(token, now);
+    }
     Ok(channel.filter(|c| c.record.provider == provider))
 }
 

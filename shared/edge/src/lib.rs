@@ -6,6 +6,7 @@ pub mod bindings;
 pub mod channel_cache;
 pub mod form_upload;
 pub mod http;
+pub mod ingest;
 pub mod media_links;
 pub mod problem;
 pub mod provider_http;

@@ -4,6 +4,7 @@
 
 pub mod endpoints;
 pub mod evolution;
+pub mod lenient;
 pub mod meta;
 mod seam;
 pub mod wppconnect;

@@ -139,6 +139,9 @@ pub struct InboundWrite {
     pub inline_media: Vec<InlineMedia>,
     /// Statements whose returned rows (or ids) are messages they changed: statuses, deletions.
     moved_at: Vec<usize>,
+    /// Where each group of statements that must commit together begins (see
+    /// `ponte_core::batching`): a message with its attachment, a status with its waiting copy.
+    pub unit_starts: Vec<usize>,
     /// The statement that recorded the session's state, if the webhook reported one.
     connection_at: Option<usize>,
     /// Built for a tenant expected to listen: status updates return whole rows, and the batch
@@ -161,7 +164,9 @@ pub fn statements(
     let mut message_ids = Vec::with_capacity(batch.messages.len());
     let mut media_jobs = Vec::new();
     let mut inline_media = Vec::new();
+    let mut unit_starts = Vec::with_capacity(out.capacity());
     for message in &batch.messages {
+        unit_starts.push(out.len());
         let id = new_id("msg");
         out.push(message_statement(db, to, &id, message)?);
         if let Some(source) = message.content.media() {
@@ -199,6 +204,7 @@ pub fn statements(
     };
     let mut moved_at = Vec::with_capacity(batch.statuses.len() + batch.deletions.len());
     for status in &batch.statuses {
+        unit_starts.push(out.len());
         moved_at.push(out.len());
         out.extend(status_statements(db, apply, to, status)?);
     }
@@ -208,6 +214,7 @@ pub fn statements(
         MARK_DELETED_ID
     };
     for deleted in &batch.deletions {
+        unit_starts.push(out.len());
         moved_at.push(out.len());
         out.push(db.prepare(mark_deleted).bind(&[
             text(to.channel_id),
@@ -217,6 +224,7 @@ pub fn statements(
     }
     let mut connection_at = None;
     if let Some(update) = &batch.connection {
+        unit_starts.push(out.len());
         connection_at = Some(out.len());
         out.push(channels::connection_statement(
             db,
@@ -228,6 +236,7 @@ pub fn statements(
     }
     let mut read_at = None;
     if listening && !message_ids.is_empty() {
+        unit_starts.push(out.len());
         read_at = Some(out.len());
         out.extend(read_back(db, to.tenant_id, &message_ids)?);
     }
@@ -237,6 +246,7 @@ pub fn statements(
         media_jobs,
         inline_media,
         moved_at,
+        unit_starts,
         connection_at,
         listening,
         read_at,

@@ -12,8 +12,9 @@ pub enum Outcome {
     Stored,
     /// The signature was missing or wrong; nothing was stored.
     Rejected,
-    /// Signed, but not JSON or not the provider's shape.
-    Malformed,
+    /// Signed, but all or part of it could not be read: answered 200 (the same bytes will never
+    /// read better, and a provider retries any other answer for days), kept for a replay.
+    Unprocessable,
     /// Verified, but storage failed; the provider was told to retry.
     StorageFailed,
 }
@@ -23,7 +24,7 @@ impl Outcome {
         match self {
             Self::Stored => "stored",
             Self::Rejected => "rejected",
-            Self::Malformed => "malformed",
+            Self::Unprocessable => "unprocessable",
             Self::StorageFailed => "storage_failed",
         }
     }
@@ -44,13 +45,15 @@ pub struct NewEvent<'a> {
     /// Inline body, when small enough for a row.
     pub body: Option<&'a str>,
     pub body_r2_key: Option<String>,
+    /// The URL's path after the channel token, which some adapters read.
+    pub path_rest: &'a str,
 }
 
 macro_rules! insert_event {
     () => {
         "INSERT INTO webhook_events (id, tenant_id, channel_id, provider, received_at, signature_ok, outcome, \
-         http_status, message_count, status_count, ignored_count, error, body_bytes, body, body_r2_key) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+         http_status, message_count, status_count, ignored_count, error, body_bytes, body, body_r2_key, path_rest) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     };
 }
 
@@ -92,6 +95,7 @@ fn bound(statement: D1PreparedStatement, e: &NewEvent) -> Result<D1PreparedState
         int(e.body_bytes as i64),
         opt_text(e.body),
         opt_text(e.body_r2_key.as_deref()),
+        opt_text(Some(e.path_rest).filter(|rest| !rest.is_empty())),
     ])?)
 }
 
@@ -113,6 +117,7 @@ pub struct EventRow {
     pub error: Option<String>,
     pub body_bytes: i64,
     pub body_r2_key: Option<String>,
+    pub replayed_at: Option<i64>,
 }
 
 pub async fn list(
@@ -125,7 +130,7 @@ pub async fn list(
     let result = db
         .prepare(
             "SELECT seq, id, channel_id, provider, received_at, signature_ok, outcome, http_status, message_count, \
-             status_count, ignored_count, error, body_bytes, body_r2_key FROM webhook_events \
+             status_count, ignored_count, error, body_bytes, body_r2_key, replayed_at FROM webhook_events \
              WHERE tenant_id = ?1 AND (?2 IS NULL OR channel_id = ?2) AND (?3 IS NULL OR seq < ?3) \
              ORDER BY seq DESC LIMIT ?4",
         )
@@ -133,4 +138,79 @@ pub async fn list(
         .all()
         .await?;
     Ok(result.results()?)
+}
+
+/// What a replay needs of a stored delivery.
+#[derive(Debug, Deserialize)]
+pub struct StoredDelivery {
+    pub id: String,
+    pub channel_id: String,
+    pub provider: String,
+    pub received_at: i64,
+    #[serde(deserialize_with = "crate::store::read::sqlite_bool")]
+    pub signature_ok: bool,
+    pub body: Option<String>,
+    pub body_r2_key: Option<String>,
+    pub path_rest: Option<String>,
+}
+
+pub async fn stored_delivery(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<StoredDelivery>, ApiError> {
+    Ok(db
+        .prepare(
+            "SELECT id, channel_id, provider, received_at, signature_ok, body, body_r2_key, path_rest \
+             FROM webhook_events WHERE id = ?1 AND tenant_id = ?2",
+        )
+        .bind(&[text(id), text(tenant_id)])?
+        .first(None)
+        .await?)
+}
+
+/// The event row after a replay read its delivery: the outcome and counts of today's adapter.
+/// Runs as the lead statement of the replay's own batches (see `ingest::commit`).
+pub fn replayed(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+    outcome: Outcome,
+    counts: (usize, usize, usize),
+    error: Option<&str>,
+    now: i64,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "UPDATE webhook_events SET outcome = ?3, http_status = 200, message_count = ?4, \
+             status_count = ?5, ignored_count = ?6, error = ?7, replayed_at = ?8 \
+             WHERE id = ?1 AND tenant_id = ?2",
+        )
+        .bind(&[
+            text(id),
+            text(tenant_id),
+            text(outcome.as_str()),
+            int(counts.0 as i64),
+            int(counts.1 as i64),
+            int(counts.2 as i64),
+            opt_text(error),
+            int(now),
+        ])?)
+}
+
+/// The event as the API shows it.
+pub async fn event(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<EventRow>, ApiError> {
+    Ok(db
+        .prepare(
+            "SELECT seq, id, channel_id, provider, received_at, signature_ok, outcome, http_status, message_count, \
+             status_count, ignored_count, error, body_bytes, body_r2_key, replayed_at FROM webhook_events \
+             WHERE id = ?1 AND tenant_id = ?2",
+        )
+        .bind(&[text(id), text(tenant_id)])?
+        .first(None)
+        .await?)
 }

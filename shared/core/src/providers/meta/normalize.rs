@@ -8,6 +8,7 @@ use crate::model::{
     Content, Direction, InboundBatch, InteractiveReply, Media, NormalizedMessage, ProviderError,
     ReplyContext, StatusUpdate,
 };
+use crate::providers::lenient::Lenient;
 use crate::status::DeliveryStatus;
 
 /// Why a signed body could not be read as a Meta webhook. Answered with 400: retrying the same
@@ -28,6 +29,15 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
+
+impl ParseError {
+    /// What was wrong, without the words that name the whole body.
+    fn reason(&self) -> &str {
+        match self {
+            Self::NotJson(reason) | Self::NotMetaShape(reason) => reason,
+        }
+    }
+}
 
 /// Normalizes every `entry[].changes[]` of one delivery. Events for another phone number than
 /// `phone_number_id` (one Meta app can post every number's events to one URL) are ignored, as are
@@ -56,10 +66,15 @@ pub fn parse_webhook(
     for change in webhook.entry.iter().flat_map(|e| &e.changes) {
         match (change.field.as_str(), change.value) {
             ("messages" | "smb_message_echoes", Some(raw)) => {
-                let value: wire::MessagesValue = serde_json::from_str(raw.get()).map_err(|e| {
-                    ParseError::NotMetaShape(format!("field {}: {e}", change.field))
-                })?;
-                normalize_value(value, phone_number_id, received_at_ms, &mut batch)?;
+                // One change that cannot be read costs only itself.
+                match serde_json::from_str::<wire::MessagesValue>(raw.get()) {
+                    Ok(value) => {
+                        normalize_value(value, phone_number_id, received_at_ms, &mut batch)
+                    }
+                    Err(e) => batch
+                        .unreadable
+                        .push(format!("a change of field {}: {e}", change.field)),
+                }
             }
             (field, _) => batch.ignored.push(format!("field {field}")),
         }
@@ -72,7 +87,7 @@ fn normalize_value(
     phone_number_id: &str,
     received_at_ms: i64,
     batch: &mut InboundBatch,
-) -> Result<(), ParseError> {
+) {
     if let Some(other) = value
         .metadata
         .as_ref()
@@ -82,35 +97,50 @@ fn normalize_value(
         batch
             .ignored
             .push(format!("phone_number_id {other} is not this channel's"));
-        return Ok(());
+        return;
     }
     for error in &value.errors {
         batch.ignored.push(format!("error {}", error.code));
     }
     let contacts = &value.contacts;
-    for message in value.messages {
-        let contact = contact_for(
-            contacts,
-            message.from.as_deref(),
-            message.from_user_id.as_deref(),
-        );
-        batch.messages.push(normalize_message(
-            message,
-            Direction::Inbound,
-            contact,
-            received_at_ms,
-        )?);
-    }
-    for echo in value.message_echoes {
-        let contact = contact_for(contacts, echo.to.as_deref(), echo.to_user_id.as_deref());
-        batch.messages.push(normalize_message(
-            echo,
-            Direction::Outbound,
-            contact,
-            received_at_ms,
-        )?);
+    let messages = value.messages.into_iter().map(|m| (m, Direction::Inbound));
+    let echoes = value
+        .message_echoes
+        .into_iter()
+        .map(|m| (m, Direction::Outbound));
+    for (message, direction) in messages.chain(echoes) {
+        let message = match message {
+            Lenient::Read(message) => message,
+            Lenient::Unreadable(reason) => {
+                batch.unreadable.push(format!("a message: {reason}"));
+                continue;
+            }
+        };
+        let contact = match direction {
+            Direction::Inbound => contact_for(
+                contacts,
+                message.from.as_deref(),
+                message.from_user_id.as_deref(),
+            ),
+            Direction::Outbound => contact_for(
+                contacts,
+                message.to.as_deref(),
+                message.to_user_id.as_deref(),
+            ),
+        };
+        match normalize_message(message, direction, contact, received_at_ms) {
+            Ok(normalized) => batch.messages.push(normalized),
+            Err(e) => batch.unreadable.push(format!("a message: {}", e.reason())),
+        }
     }
     for status in value.statuses {
+        let status = match status {
+            Lenient::Read(status) => status,
+            Lenient::Unreadable(reason) => {
+                batch.unreadable.push(format!("a status: {reason}"));
+                continue;
+            }
+        };
         // `queued` and `unknown` are Ponte's own words, never a provider's.
         match DeliveryStatus::parse(&status.status).filter(|s| s.rank() > 0) {
             Some(delivery) => batch.statuses.push(StatusUpdate {
@@ -123,7 +153,6 @@ fn normalize_value(
             None => batch.ignored.push(format!("status {}", status.status)),
         }
     }
-    Ok(())
 }
 
 /// The other party, with the profile that `value.contacts[]` gives for them.

@@ -5,6 +5,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::providers::lenient::Lenient;
+
 #[derive(Deserialize)]
 pub struct Webhook<'a> {
     pub object: Option<String>,
@@ -33,11 +35,11 @@ pub struct MessagesValue {
     #[serde(default)]
     pub contacts: Vec<Contact>,
     #[serde(default)]
-    pub messages: Vec<Message>,
+    pub messages: Vec<Lenient<Message>>,
     #[serde(default)]
-    pub message_echoes: Vec<Message>,
+    pub message_echoes: Vec<Lenient<Message>>,
     #[serde(default)]
-    pub statuses: Vec<Status>,
+    pub statuses: Vec<Lenient<Status>>,
     #[serde(default)]
     pub errors: Vec<Error>,
 }

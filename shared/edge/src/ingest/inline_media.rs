@@ -2,14 +2,14 @@
 //! into R2 right after the delivery is stored, never kept in a row. Only a message that was new
 //! in this delivery has a pending attachment to fill; a redelivery's copy is removed again.
 
+use crate::bindings::BLOBS;
+use crate::now_ms;
+use crate::store::channels::OpenedChannel;
+use crate::store::inbound::InlineMedia;
+use crate::store::media::{self, Copied};
 use base64::Engine;
 use ponte_core::media::{parse_sha256, sha256_matches};
 use ponte_core::signature::{sha256, to_hex};
-use ponte_edge::bindings::BLOBS;
-use ponte_edge::now_ms;
-use ponte_edge::store::channels::OpenedChannel;
-use ponte_edge::store::inbound::InlineMedia;
-use ponte_edge::store::media::{self, Copied};
 use worker::{D1Database, Env, HttpMetadata};
 
 /// Stores each file; returns the ids of the messages whose attachment is now ready or failed.
