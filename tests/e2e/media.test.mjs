@@ -23,7 +23,7 @@ let files = 0;
 
 before(async () => {
   [graph, host, evolution] = await Promise.all([startGraph(), startMediaHost(), startEvolution()]);
-  ponte = await startPonte({ vars: { MEDIA_RETRY_BASE_SECONDS: 1, MEDIA_MAX_ATTEMPTS: 3, MEDIA_MAX_BYTES: MAX_BYTES, MEDIA_LINK_TTL_SECONDS: LINK_TTL_S } });
+  ponte = await startPonte({ vars: { MEDIA_RETRY_BASE_SECONDS: 1, MEDIA_MAX_ATTEMPTS: 3, MEDIA_MAX_BYTES: MAX_BYTES, MEDIA_LINK_TTL_SECONDS: LINK_TTL_S, MEDIA_LEASE_SECONDS: 5 } });
 });
 after(async () => {
   ponte?.stop();
@@ -131,6 +131,32 @@ describe("inbound copy", () => {
     const again = await call(ponte, "POST", `/v1/messages/${failed.id}/media/retry`, { key: s.key });
     assert.equal(again.status, 409, "only a failed attachment is retried");
     assert.equal((await settled(s.key, broken.wamid)).media.status, "ready");
+  });
+
+  test("a copy whose result storage refused is taken over when its claim runs out, not left pending", async () => {
+    const s = await metaSetup();
+    const bytes = randomBytes(2048);
+    const marker = `${7_500_000 + ++files}`;
+    const db = new DatabaseSync(d1File(ponte.persist));
+    // The first copy downloads the file, then cannot record it: its job is redelivered at once
+    // and finds the attachment still claimed by that copy.
+    db.exec(`CREATE TRIGGER test_media_ready_fails BEFORE UPDATE OF status ON media
+             WHEN NEW.status = 'ready' AND OLD.source LIKE '%${marker}%' BEGIN SELECT RAISE(ABORT, 'injected'); END`);
+    let wamid;
+    try {
+      ({ wamid } = await metaMediaArrives(s, { bytes, mediaId: marker }));
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal((await messageByProviderId(s.key, wamid)).media.status, "pending");
+    } finally {
+      db.exec("DROP TRIGGER test_media_ready_fails");
+      db.close();
+    }
+    const ready = await eventually(async () => {
+      const message = await messageByProviderId(s.key, wamid);
+      assert.equal(message.media?.status, "ready", `still ${message.media?.status}`);
+      return message;
+    }, 30_000);
+    assert.equal(ready.media.size, bytes.length);
   });
 
   test("a job that keeps crashing the copier goes to the dead letter queue, whose consumer fails it; the message stays", async () => {

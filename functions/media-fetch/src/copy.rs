@@ -9,8 +9,8 @@ use ponte_core::providers::{HttpRequest, MediaFetch};
 use ponte_core::retry::{backoff_seconds, jitter_unit};
 use ponte_core::signature::to_hex;
 use ponte_edge::bindings::{
-    media_max_bytes, number_var, BLOBS, MEDIA_DLQ_NAME, MEDIA_MAX_ATTEMPTS, MEDIA_QUEUE_NAME,
-    MEDIA_RETRY_BASE_SECONDS,
+    media_max_bytes, number_var, BLOBS, MEDIA_DLQ_NAME, MEDIA_LEASE_SECONDS, MEDIA_MAX_ATTEMPTS,
+    MEDIA_QUEUE_NAME, MEDIA_RETRY_BASE_SECONDS,
 };
 use ponte_edge::channel_cache;
 use ponte_edge::media_links;
@@ -32,6 +32,7 @@ pub struct Policy {
     base_s: u32,
     cap_s: u32,
     pub timeout: Duration,
+    lease_s: u64,
 }
 
 impl Policy {
@@ -43,12 +44,13 @@ impl Policy {
             base_s: var(MEDIA_RETRY_BASE_SECONDS, 5).min(3600) as u32,
             cap_s: 3600,
             timeout: Duration::from_secs(30),
+            // A copier holds its claim for longer than a slow download takes to start.
+            lease_s: var(MEDIA_LEASE_SECONDS, 90).clamp(5, 3600),
         }
     }
 
-    /// A copier holds its claim for longer than a slow download takes to start.
     fn lease_ms(&self) -> i64 {
-        self.timeout.as_millis() as i64 + 60_000
+        self.lease_s as i64 * 1000
     }
 }
 
@@ -114,7 +116,15 @@ async fn copy(
     let Some(row) =
         media::claim(&db, &job.tenant_id, &job.media_id, now, policy.lease_ms()).await?
     else {
-        return Ok(Handled::Done);
+        // Held by a copier that may have died with its claim (or this job's own earlier
+        // delivery, whose recording failed): come back when the claim runs out, or the
+        // attachment would stay pending forever.
+        return Ok(
+            match media::held_until(&db, &job.tenant_id, &job.media_id, now).await? {
+                Some(until) => Handled::RetryIn(((until - now) / 1000 + 1).clamp(1, 43_200) as u32),
+                None => Handled::Done,
+            },
+        );
     };
     match download(env, policy, &row).await {
         Ok(stored) => {

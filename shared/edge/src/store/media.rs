@@ -191,6 +191,28 @@ pub async fn claim(
         .await?)
 }
 
+/// When the copier holding a still-pending attachment lets go of it, if one holds it now.
+pub async fn held_until(
+    db: &D1Database,
+    tenant_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<Option<i64>, ApiError> {
+    #[derive(Deserialize)]
+    struct Held {
+        claimed_until: i64,
+    }
+    let held: Option<Held> = db
+        .prepare(
+            "SELECT claimed_until FROM media WHERE id = ?1 AND tenant_id = ?2 \
+             AND status = 'pending' AND claimed_until >= ?3",
+        )
+        .bind(&[text(id), text(tenant_id), int(now)])?
+        .first(None)
+        .await?;
+    Ok(held.map(|h| h.claimed_until))
+}
+
 /// What a finished copy recorded.
 pub struct Copied<'a> {
     pub r2_key: &'a str,
