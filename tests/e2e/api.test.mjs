@@ -238,6 +238,10 @@ describe("read API", () => {
     assert.equal(counts.status, 200);
     assert.deepEqual(counts.json, { open: 1, pending: 0, resolved: 1, unread: 2 }, "every conversation, whatever page");
     assert.equal((await found("contact")).length, 2);
+    // Up to the limit: D1 caps LIKE patterns at 50 bytes, so a search must not be one.
+    const longest = await call(ponte, "GET", `/v1/conversations?q=${"contact 5511".padEnd(100, "9")}`, { key });
+    assert.equal(longest.status, 200, longest.text);
+    assert.deepEqual(longest.json.data, []);
     const long = await call(ponte, "GET", `/v1/conversations?q=${"x".repeat(101)}`, { key });
     assert.equal(long.status, 400);
   });

@@ -112,26 +112,15 @@ pub async fn conversations(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
          WHERE c.tenant_id = ?1 AND (?2 IS NULL OR c.channel_id = ?2) AND (?3 IS NULL OR c.status = ?3) \
          AND (?4 IS NULL OR c.last_activity_at < ?4 OR (c.last_activity_at = ?4 AND c.id < ?5)) \
-         AND (?7 IS NULL OR ct.name LIKE ?7 ESCAPE '\\' OR ct.phone_e164 LIKE ?8) \
+         AND (?7 IS NULL OR instr(lower(ct.name), lower(?7)) > 0 OR instr(ct.phone_e164, ?8) > 0) \
          ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?6"
     );
-    let (name_pattern, digits_pattern) = match f.search.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(term) => {
-            let mut escaped = String::with_capacity(term.len());
-            for c in term.chars() {
-                if matches!(c, '%' | '_' | '\\') {
-                    escaped.push('\\');
-                }
-                escaped.push(c);
-            }
-            let digits: String = term.chars().filter(char::is_ascii_digit).collect();
-            (
-                Some(format!("%{escaped}%")),
-                (!digits.is_empty()).then(|| format!("%{digits}%")),
-            )
-        }
-        None => (None, None),
-    };
+    // A substring search by `instr`, not `LIKE`: D1 caps LIKE patterns at 50 bytes, and a term
+    // needs no escaping. `lower` folds ASCII case, as LIKE did.
+    let term = f.search.map(str::trim).filter(|s| !s.is_empty());
+    let digits: Option<String> = term
+        .map(|t| t.chars().filter(char::is_ascii_digit).collect::<String>())
+        .filter(|d| !d.is_empty());
     let (after_at, after_id) = f
         .after
         .clone()
@@ -145,8 +134,8 @@ pub async fn conversations(
             opt_int(after_at),
             opt_text(after_id.as_deref()),
             int(i64::from(f.limit) + 1),
-            opt_text(name_pattern.as_deref()),
-            opt_text(digits_pattern.as_deref()),
+            opt_text(term),
+            opt_text(digits.as_deref()),
         ])?
         .all()
         .await?;
