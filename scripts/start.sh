@@ -24,6 +24,9 @@ for name in PONTE_OPERATOR_KEY PONTE_MASTER_KEY; do
   set_var "$name" "$value"
   export "$name=$value"
 done
+# The key a rotation replaces (README, "Rotating the master key"); "none" outside one.
+PONTE_MASTER_KEY_PREVIOUS="${PONTE_MASTER_KEY_PREVIOUS:-$(get_var PONTE_MASTER_KEY_PREVIOUS)}"
+export PONTE_MASTER_KEY_PREVIOUS="${PONTE_MASTER_KEY_PREVIOUS:-none}"
 
 # Applying asks a whole local runtime; a state that already has every migration skips that.
 if ! node --no-warnings tools/d1-migrations-current.mjs "$STATE"; then

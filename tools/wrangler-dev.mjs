@@ -50,9 +50,11 @@ export function freePort() {
  * and overrides of declared vars, which wrangler takes from process.env for Workers with
  * `[secrets]`). Returns `{ base, persist, pid, startMs, stop, logs }`.
  */
-export async function startWrangler({ configs, migrate, env = {}, ready, name = "ponte" }) {
+export async function startWrangler({ configs, migrate, env = {}, ready, name = "ponte", persist: keptState }) {
   const dir = mkdtempSync(join(tmpdir(), `${name}-`));
-  const persist = join(dir, "state");
+  // `persist`: state to start from and leave behind (a restart with other secrets), owned by the
+  // caller; by default the state is fresh and goes with the temp dir.
+  const persist = keptState ?? join(dir, "state");
   const fullEnv = {
     ...wranglerEnv,
     ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
@@ -68,11 +70,14 @@ export async function startWrangler({ configs, migrate, env = {}, ready, name = 
   for (let attempt = 1; ; attempt++) {
     const started = await spawnOnFreePort(configs, persist, fullEnv);
     const { child, base, port } = started;
+    // Resolves once wrangler has exited, so that the same state can be opened again.
+    const exited = new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", resolve)));
     const stop = () => {
       try {
         process.kill(-child.pid, "SIGTERM");
       } catch {}
       rmSync(dir, { recursive: true, force: true });
+      return exited;
     };
     const outcome = await untilReady(started, ready);
     if (outcome === "ready") {

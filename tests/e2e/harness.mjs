@@ -16,14 +16,15 @@ const FUNCTIONS = ["send-message", "webhook-receiver", "media-fetch"];
  * The whole system with fresh state. `vars` override the Workers' [vars], e.g. a short retry
  * backoff for tests; they travel in the environment, since `--var` would reach only the primary.
  */
-export async function startPonte({ vars = {} } = {}) {
-  const operatorKey = randomBytes(24).toString("base64url");
-  const masterKey = randomBytes(32).toString("base64url");
+export async function startPonte({ vars = {}, persist, operatorKey = randomBytes(24).toString("base64url"),
+  masterKey = randomBytes(32).toString("base64url"), masterKeyPrevious = "none" } = {}) {
+  // `persist`, the keys: a restart of the same state, e.g. with a rotated master key.
   const running = await startWrangler({
+    persist,
     configs: ["wrangler.toml", ...FUNCTIONS.map((f) => `functions/${f}/wrangler.toml`), "inbox/wrangler.toml"],
     migrate: "functions/webhook-receiver/wrangler.toml",
     // The providers are played on 127.0.0.1; a test may turn this off through `vars`.
-    env: { PONTE_ALLOW_LOCAL_PROVIDERS: "1", ...vars, PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey },
+    env: { PONTE_ALLOW_LOCAL_PROVIDERS: "1", ...vars, PONTE_OPERATOR_KEY: operatorKey, PONTE_MASTER_KEY: masterKey, PONTE_MASTER_KEY_PREVIOUS: masterKeyPrevious },
     ready: async (base) => (await fetch(`${base}/healthz`)).ok,
   });
   return { ...running, operatorKey };

@@ -263,7 +263,7 @@ describe("the inbox", () => {
     await row(page, "Dora").locator("a").click();
     const img = page.locator(".message img.image");
     await img.waitFor({ timeout: 15_000 });
-    assert.match(await img.getAttribute("src"), /^\/media\/med_\w+\?exp=\d+&sig=/);
+    assert.match(await img.getAttribute("src"), /^\/media\/med_\w+\?exp=\d+&kid=[0-9a-f]{8}&sig=/);
     await page.waitForFunction(() => document.querySelector(".message img.image")?.naturalWidth === 64);
     assert.match(await page.locator(".message", { has: page.locator("img.image") }).textContent(), /Foto do produto/);
     const audio = page.locator(".message audio");

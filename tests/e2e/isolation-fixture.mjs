@@ -170,7 +170,7 @@ export async function ownedBy(ponte, key) {
 }
 
 // A signed link's query changes with the clock; what it points at does not.
-const stable = (text) => JSON.parse(text.replace(/exp=\d+&sig=[0-9a-f]+/g, "exp=…&sig=…"));
+const stable = (text) => JSON.parse(text.replace(/exp=\d+&kid=[0-9a-f]+&sig=[0-9a-f]+/g, "exp=…&kid=…&sig=…"));
 
 /**
  * Everything tenant A can read about itself. Refused webhook deliveries are left out: anyone may

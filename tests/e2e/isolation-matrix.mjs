@@ -72,6 +72,7 @@ export const MATRIX = {
   // Housekeeping a cron trigger runs over a service binding; never from outside.
   "ANY /internal/scheduled": { expect: all(404), asks: () => ["GET", "POST"].map((method) => ({ method, path: `/internal/scheduled?cron=${encodeURIComponent("* * * * *")}` })) },
   "POST /v1/tenants": { expect: all(401), asks: () => [{ body: { name: `Twin of ${a.tenant.name}` } }] },
+  "POST /v1/operator/reseal": { expect: all(401), asks: () => [{}] },
   "ANY /v1/realtime": { expect: all(101), upgrade: true,
     asks: () => a.conversations.map((c) => ({ aId: c.id, make: (id) => ({ path: `/v1/realtime?conversation_id=${id}` }) })) },
   "POST /v1/tokens": { expect: { key: 201, admin: 403, agent: 403 }, asks: () => [

@@ -118,7 +118,7 @@ describe("tenant B against tenant A", () => {
 
   test("/media: B fetches none of A's files by id, by A's link tampered, or by B's own signature moved onto A's id", async () => {
     const bUpload = await asB("POST", `/v1/media?filename=${b.tag}.bin`, "key", { body: randomBytes(300), headers: { "content-type": "image/png" } });
-    const linkParts = (url) => url.match(/^\/media\/(\w+)\?exp=(\d+)&sig=([0-9a-f]+)$/).slice(1);
+    const linkParts = (url) => url.match(/^\/media\/(\w+)\?exp=(\d+)&kid=[0-9a-f]+&sig=([0-9a-f]+)$/).slice(1);
     const [, bExp, bSig] = linkParts(jsonOf(bUpload).url);
     const aLink = (await call(ponte, "GET", `/v1/messages/${a.image.id}`, { key: a.key })).json.media.url;
     const [aId, exp, sig] = linkParts(aLink);

@@ -225,7 +225,7 @@ describe("serving", () => {
     const bytes = randomBytes(1000);
     const { wamid } = await metaMediaArrives(s, { bytes });
     const message = await settled(s.key, wamid);
-    assert.match(message.media.url, /^\/media\/med_\w+\?exp=\d+&sig=[0-9a-f]{64}$/);
+    assert.match(message.media.url, /^\/media\/med_\w+\?exp=\d+&kid=[0-9a-f]{8}&sig=[0-9a-f]{64}$/);
     const signed = await fetch(`${ponte.base}${message.media.url}`);
     assert.equal(signed.status, 200);
     assert.deepEqual(Buffer.from(await signed.arrayBuffer()), bytes);
@@ -315,7 +315,7 @@ describe("outbound media", () => {
     assert.equal(sent.json.media.status, "ready");
     const [made] = evolution.calls.slice(before).filter((c) => c.path.startsWith("/message/sendMedia/"));
     assert.equal(made.body.mediatype, "image");
-    assert.match(made.body.media, new RegExp(`^${ponte.base}/media/${file.id}\\?exp=\\d+&sig=`));
+    assert.match(made.body.media, new RegExp(`^${ponte.base}/media/${file.id}\\?exp=\\d+&kid=[0-9a-f]{8}&sig=`));
     const fetched = await fetch(made.body.media);
     assert.deepEqual(Buffer.from(await fetched.arrayBuffer()), bytes, "the link serves the upload to the provider");
 

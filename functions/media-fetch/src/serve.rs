@@ -2,7 +2,7 @@
 //! or a signed link. Served bytes are a stranger's upload: never sniffed, sandboxed, and shown
 //! inline only when they are an image, audio or video a browser renders safely.
 
-use ponte_core::media::{content_disposition, disposition, parse_range, verify_link};
+use ponte_core::media::{content_disposition, disposition, parse_range};
 use ponte_edge::auth::authenticate_header_or_query;
 use ponte_edge::bindings::BLOBS;
 use ponte_edge::http::{query_pairs, query_param, ApiResult};
@@ -23,7 +23,7 @@ pub async fn serve(req: &Request, env: &Env, media_id: &str) -> ApiResult {
     let query = query_pairs(req)?;
     let row = match (query_param(&query, "exp"), query_param(&query, "sig")) {
         (Some(exp), Some(sig)) => {
-            check_link(media_id, exp, sig)?;
+            check_link(media_id, exp, query_param(&query, "kid"), sig)?;
             media::find_signed(&db, media_id).await?
         }
         // <img> and <audio> cannot send headers, so a token may also come as ?access_token=.
@@ -104,11 +104,11 @@ pub async fn serve(req: &Request, env: &Env, media_id: &str) -> ApiResult {
 }
 
 /// A media link signed by Ponte and not expired.
-fn check_link(media_id: &str, exp: &str, sig: &str) -> Result<(), ApiError> {
-    let key = media_links::key().ok_or_else(|| ApiError::internal("media links are not set up"))?;
+fn check_link(media_id: &str, exp: &str, key_id: Option<&str>, sig: &str) -> Result<(), ApiError> {
     let expires_at_s = exp
         .parse::<i64>()
         .map_err(|_| ApiError::BadRequest("exp must be a unix time in seconds".into()))?;
-    verify_link(&key, media_id, expires_at_s, sig, now_ms() / 1000)
+    media_links::verify(media_id, expires_at_s, key_id, sig, now_ms() / 1000)
+        .ok_or_else(|| ApiError::internal("media links are not set up"))?
         .map_err(|_| ApiError::Forbidden("this media link is invalid or has expired".into()))
 }

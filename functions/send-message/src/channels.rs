@@ -4,7 +4,7 @@ use ponte_core::ids::{new_id, new_token};
 use ponte_core::providers;
 use ponte_core::providers::endpoints::check_endpoint;
 use ponte_edge::auth::Principal;
-use ponte_edge::bindings::{allows_local_providers, master_key};
+use ponte_edge::bindings::{allows_local_providers, keyring};
 use ponte_edge::channel_cache;
 use ponte_edge::http::{json, public_base_url, read_json, ApiResult};
 use ponte_edge::problem::ApiError;
@@ -61,9 +61,7 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
     let secrets_json =
         serde_json::to_vec(&channel.secrets()).map_err(|e| ApiError::internal(e.to_string()))?;
     let record = ChannelRecord {
-        secrets_sealed: master_key(env)?
-            .secret_box()
-            .seal(&secrets_json, id.as_bytes()),
+        secrets_sealed: keyring(env)?.seal(&secrets_json, id.as_bytes()),
         id,
         tenant_id: principal.tenant_id().to_string(),
         provider: provider.name().to_string(),

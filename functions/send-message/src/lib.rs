@@ -11,6 +11,7 @@ mod outcome;
 mod queue;
 mod realtime;
 mod redrive;
+mod reseal;
 mod scheduled;
 mod send;
 mod sender;
@@ -41,10 +42,16 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
     if let ["internal", "scheduled"] = path.as_slice() {
         return scheduled::run(req, env).await;
     }
-    // The operator's endpoint is the only one not authorized by a tenant credential.
+    // The operator's endpoints are the only ones not authorized by a tenant credential.
     if let ["v1", "tenants"] = path.as_slice() {
         return match method {
             Method::Post => tenants::create(req, env).await,
+            _ => Err(ApiError::MethodNotAllowed),
+        };
+    }
+    if let ["v1", "operator", "reseal"] = path.as_slice() {
+        return match method {
+            Method::Post => reseal::run(req, env).await,
             _ => Err(ApiError::MethodNotAllowed),
         };
     }

@@ -211,6 +211,14 @@ async fn call_provider(
                 retry_after_s: None,
             })
         }
+        // A master key rotated without its predecessor: the operator's fix makes it sendable.
+        Err(ApiError::Misconfigured(e)) => {
+            return Ok(SendOutcome::Transient {
+                code: None,
+                title: e,
+                retry_after_s: None,
+            })
+        }
         Err(e) => {
             worker::console_error!("opening channel {}: {e:?}", claimed.channel_id);
             return permanent("the channel's credentials cannot be read");

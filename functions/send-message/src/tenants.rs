@@ -1,9 +1,9 @@
 //! `POST /v1/tenants` (operator) and `POST /v1/tokens` (tenant API key → browser JWT).
 
-use ponte_core::auth::{new_api_key, sign_jwt, Claims, Role};
+use ponte_core::auth::{new_api_key, sign_jwt_with_key_id, Claims, Role};
 use ponte_core::ids::new_id;
 use ponte_edge::auth::{require_operator, Principal};
-use ponte_edge::bindings::{master_key, JWT_KEY_PURPOSE};
+use ponte_edge::bindings::{keyring, JWT_KEY_PURPOSE};
 use ponte_edge::http::{json, read_json, ApiResult};
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
@@ -82,7 +82,12 @@ pub async fn mint_token(
         iat,
         exp: iat + body.ttl_seconds,
     };
-    let token = sign_jwt(&claims, &master_key(env)?.derive(JWT_KEY_PURPOSE));
+    let keys = keyring(env)?;
+    let token = sign_jwt_with_key_id(
+        &claims,
+        &keys.current().derive(JWT_KEY_PURPOSE),
+        keys.current_id(),
+    );
     json(
         201,
         &json!({"token": token, "token_type": "Bearer", "expires_at": claims.exp * 1000, "claims": claims}),

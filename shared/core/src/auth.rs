@@ -49,7 +49,28 @@ pub enum TokenError {
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
 pub fn sign_jwt(claims: &Claims, key: &[u8]) -> String {
-    let header = URL_SAFE_NO_PAD.encode(HEADER);
+    sign_with_header(claims, key, HEADER)
+}
+
+/// [`sign_jwt`], naming the signing key in the header's `kid`, so that a verifier holding two
+/// master keys during a rotation knows which one to check it with.
+pub fn sign_jwt_with_key_id(claims: &Claims, key: &[u8], key_id: &str) -> String {
+    let header = serde_json::json!({"alg": "HS256", "typ": "JWT", "kid": key_id}).to_string();
+    sign_with_header(claims, key, &header)
+}
+
+/// The `kid` a token's header names, if any; unverified, so only a hint for choosing the key.
+pub fn jwt_key_id(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Header {
+        kid: Option<String>,
+    }
+    let header = URL_SAFE_NO_PAD.decode(token.split('.').next()?).ok()?;
+    serde_json::from_slice::<Header>(&header).ok()?.kid
+}
+
+fn sign_with_header(claims: &Claims, key: &[u8], header: &str) -> String {
+    let header = URL_SAFE_NO_PAD.encode(header);
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default());
     let signing_input = format!("{header}.{payload}");
     let signature = URL_SAFE_NO_PAD.encode(hmac_sha256(key, signing_input.as_bytes()));
@@ -105,6 +126,28 @@ mod tests {
             iat: 100,
             exp,
         }
+    }
+
+    #[test]
+    fn a_token_names_its_key_and_verifies_only_under_it() {
+        let token = sign_jwt_with_key_id(&claims(200), b"key", "abcd1234");
+        assert_eq!(jwt_key_id(&token).as_deref(), Some("abcd1234"));
+        assert_eq!(verify_jwt(&token, b"key", 150), Ok(claims(200)));
+        assert_eq!(
+            verify_jwt(&token, b"other", 150),
+            Err(TokenError::BadSignature)
+        );
+        // The key id is signed with the rest: naming another key breaks the signature.
+        let parts: Vec<&str> = token.split('.').collect();
+        let relabeled_header =
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT","kid":"ffffffff"}"#);
+        let relabeled = format!("{relabeled_header}.{}.{}", parts[1], parts[2]);
+        assert_eq!(
+            verify_jwt(&relabeled, b"key", 150),
+            Err(TokenError::BadSignature)
+        );
+        assert_eq!(jwt_key_id(&sign_jwt(&claims(200), b"key")), None);
+        assert_eq!(jwt_key_id("garbage"), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod batching;
 pub mod cursor;
 pub mod identity;
 pub mod ids;
+pub mod keyring;
 pub mod media;
 pub mod model;
 pub mod multipart;

@@ -11,7 +11,9 @@ use base64::Engine;
 use crate::ids::random_bytes;
 use crate::signature::hmac_sha256;
 
+/// Values sealed before keys had ids: still opened, by trying each key held.
 const VERSION: &str = "v1.";
+const KEY_ID_BYTES: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretError {
@@ -19,6 +21,9 @@ pub enum SecretError {
     WeakMasterKey,
     /// Wrong key, wrong channel, or tampered ciphertext.
     Undecryptable,
+    /// Sealed under a master key this deployment does not hold (neither the current nor the
+    /// previous one): an operator's configuration to fix, not a tampered value.
+    UnknownKey,
 }
 
 /// Key material derived from `PONTE_MASTER_KEY`: one secret to manage, one key per purpose.
@@ -31,6 +36,13 @@ impl MasterKey {
             return Err(SecretError::WeakMasterKey);
         }
         Ok(Self(hmac_sha256(master.as_bytes(), b"ponte/master/v1")))
+    }
+
+    /// A short, public name for this key: what sealed values and signed tokens carry so that,
+    /// across a rotation, the key that opens them is found without trying each. Derived one way
+    /// from the key, so it tells nothing about it.
+    pub fn id(&self) -> String {
+        hex::encode(&self.derive("ponte/key-id/v1")[..KEY_ID_BYTES])
     }
 
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
@@ -46,6 +58,11 @@ pub struct SecretBox(Aes256Gcm);
 
 impl SecretBox {
     pub fn seal(&self, plaintext: &[u8], associated: &[u8]) -> String {
+        format!("{VERSION}{}", self.seal_raw(plaintext, associated))
+    }
+
+    /// The base64 of nonce and ciphertext, without a version prefix.
+    pub(crate) fn seal_raw(&self, plaintext: &[u8], associated: &[u8]) -> String {
         let nonce = random_bytes::<12>();
         let payload = Payload {
             msg: plaintext,
@@ -59,13 +76,21 @@ impl SecretBox {
         let mut out = Vec::with_capacity(12 + ciphertext.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
-        format!("{VERSION}{}", STANDARD.encode(out))
+        STANDARD.encode(out)
     }
 
     pub fn open(&self, sealed: &str, associated: &[u8]) -> Result<Vec<u8>, SecretError> {
         let encoded = sealed
             .strip_prefix(VERSION)
             .ok_or(SecretError::Undecryptable)?;
+        self.open_raw(encoded, associated)
+    }
+
+    pub(crate) fn open_raw(
+        &self,
+        encoded: &str,
+        associated: &[u8],
+    ) -> Result<Vec<u8>, SecretError> {
         let bytes = STANDARD
             .decode(encoded)
             .map_err(|_| SecretError::Undecryptable)?;

@@ -1,10 +1,12 @@
 //! Who is calling: the operator, a tenant by API key, or a browser by short-lived JWT.
 
-use ponte_core::auth::{hash_api_key, verify_jwt, Claims, Role, TokenError, API_KEY_PREFIX};
+use ponte_core::auth::{
+    hash_api_key, jwt_key_id, verify_jwt, Claims, Role, TokenError, API_KEY_PREFIX,
+};
 use ponte_core::signature::constant_time_eq;
 use worker::{Env, Request};
 
-use crate::bindings::{master_key, JWT_KEY_PURPOSE, OPERATOR_KEY};
+use crate::bindings::{keyring, JWT_KEY_PURPOSE, OPERATOR_KEY};
 use crate::problem::ApiError;
 use crate::store::{self, tenants};
 
@@ -110,19 +112,30 @@ pub async fn authenticate_credential(
             None => Err(ApiError::Unauthorized("the API key is not valid".into())),
         };
     }
-    let key = master_key(env)?.derive(JWT_KEY_PURPOSE);
-    verify_jwt(credential, &key, now_ms / 1000)
-        .map(Principal::Token)
-        .map_err(|e| {
-            ApiError::Unauthorized(
-                match e {
-                    TokenError::Expired => "the token has expired",
-                    TokenError::WrongAlgorithm => "the token must be signed with HS256",
-                    TokenError::BadSignature | TokenError::Malformed => "the token is not valid",
-                }
-                .into(),
-            )
-        })
+    verify_under_keyring(credential, env, now_ms / 1000).map(Principal::Token)
+}
+
+/// A JWT checked with the master key its `kid` names, or, for one made before tokens named
+/// their key, with each key held: tokens minted before a rotation stay valid until they expire.
+fn verify_under_keyring(token: &str, env: &Env, now_s: i64) -> Result<Claims, ApiError> {
+    let keys = keyring(env)?;
+    let mut outcome = Err(TokenError::BadSignature);
+    for key in keys.candidates(jwt_key_id(token).as_deref()) {
+        outcome = verify_jwt(token, &key.derive(JWT_KEY_PURPOSE), now_s);
+        if outcome != Err(TokenError::BadSignature) {
+            break;
+        }
+    }
+    outcome.map_err(|e| {
+        ApiError::Unauthorized(
+            match e {
+                TokenError::Expired => "the token has expired",
+                TokenError::WrongAlgorithm => "the token must be signed with HS256",
+                TokenError::BadSignature | TokenError::Malformed => "the token is not valid",
+            }
+            .into(),
+        )
+    })
 }
 
 /// The operator key creates tenants. Compared in constant time.

@@ -30,6 +30,9 @@ pub const D1_BATCH_MAX_STATEMENTS: &str = "D1_BATCH_MAX_STATEMENTS";
 pub const OPERATOR_KEY: &str = "PONTE_OPERATOR_KEY";
 /// Secret: the root of the AES key for provider secrets and of the JWT signing key.
 pub const MASTER_KEY: &str = "PONTE_MASTER_KEY";
+/// Secret, during a rotation only: the master key being replaced, which still opens what it
+/// sealed and verifies what it signed ("none" or empty when there is none).
+pub const MASTER_KEY_PREVIOUS: &str = "PONTE_MASTER_KEY_PREVIOUS";
 /// Optional variable: the public origin used in webhook URLs (defaults to the request's).
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 /// "1" lets channels point at loopback, private hosts and plain http: a local run and the tests.
@@ -72,15 +75,35 @@ pub const MEDIA_RETRY_BASE_SECONDS: &str = "MEDIA_RETRY_BASE_SECONDS";
 /// How long a signed media link stays valid, in seconds.
 pub const MEDIA_LINK_TTL_SECONDS: &str = "MEDIA_LINK_TTL_SECONDS";
 
+use ponte_core::keyring::Keyring;
 use ponte_core::secrets::MasterKey;
 use worker::Env;
 
 use crate::problem::ApiError;
 
+/// The current master key: what seals and signs everything new.
 pub fn master_key(env: &Env) -> Result<MasterKey, ApiError> {
     let secret = env
         .secret(MASTER_KEY)
         .map_err(|_| ApiError::internal(format!("secret {MASTER_KEY} is not set")))?;
     MasterKey::new(&secret.to_string())
         .map_err(|_| ApiError::internal(format!("secret {MASTER_KEY} is too short")))
+}
+
+/// The current master key and, during a rotation, the previous one.
+pub fn keyring(env: &Env) -> Result<Keyring, ApiError> {
+    let previous = env
+        .secret(MASTER_KEY_PREVIOUS)
+        .map(|s| s.to_string())
+        .ok()
+        .filter(|s| !matches!(s.trim(), "" | "none"));
+    let previous = match previous {
+        // A previous key too short to be one is a mistake to report, not to ignore: the values
+        // it sealed would stop opening without a word.
+        Some(secret) => Some(MasterKey::new(&secret).map_err(|_| {
+            ApiError::internal(format!("secret {MASTER_KEY_PREVIOUS} is too short"))
+        })?),
+        None => None,
+    };
+    Ok(Keyring::new(master_key(env)?, previous))
 }

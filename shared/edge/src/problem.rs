@@ -39,6 +39,9 @@ pub enum ApiError {
     UpgradeRequired(String),
     /// Storage or a dependency failed; the caller may retry.
     Unavailable(String),
+    /// The deployment lacks what this request needs (e.g. the master key a channel's secrets
+    /// were sealed under) until its operator fixes it; the detail says what, naming no secret.
+    Misconfigured(String),
     /// A bug or misconfiguration; the message is logged, not returned.
     Internal(String),
 }
@@ -63,7 +66,7 @@ impl ApiError {
             Self::ProviderUnavailable(_) => 503,
             Self::UpgradeRequired(_) => 426,
             Self::RangeNotSatisfiable(_) => 416,
-            Self::Unavailable(_) => 503,
+            Self::Unavailable(_) | Self::Misconfigured(_) => 503,
             Self::Internal(_) => 500,
         }
     }
@@ -98,12 +101,13 @@ impl ApiError {
                 "Service unavailable",
                 "storage is unavailable; retry later".into(),
             ),
+            Self::Misconfigured(d) => ("Service unavailable", d.clone()),
             Self::Internal(_) => ("Internal error", "an internal error occurred".into()),
         }
     }
 
     pub fn to_response(&self) -> Response {
-        if let Self::Unavailable(m) | Self::Internal(m) = self {
+        if let Self::Unavailable(m) | Self::Misconfigured(m) | Self::Internal(m) = self {
             worker::console_error!("{}: {m}", self.status());
         }
         let (title, detail) = self.title_and_detail();

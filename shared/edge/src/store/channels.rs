@@ -1,12 +1,13 @@
 //! Channels: created by tenants, found by webhook token on the hot path (KV cache, D1 fallback).
 
 use ponte_core::providers::{self, Channel, ConnectionUpdate};
+use ponte_core::secrets::SecretError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement, Env};
 
 use super::{int, text};
-use crate::bindings::{master_key, CACHE};
+use crate::bindings::{keyring, CACHE, MASTER_KEY_PREVIOUS};
 use crate::problem::ApiError;
 
 /// A channel row as stored. `secrets_sealed` is only ever opened by the function that needs it.
@@ -29,7 +30,7 @@ pub struct ChannelRecord {
 
 const CACHE_TTL_SECONDS: u64 = 300;
 
-fn cache_key(token: &str) -> String {
+pub(crate) fn cache_key(token: &str) -> String {
     format!("channel-by-token:{token}")
 }
 
@@ -67,11 +68,16 @@ pub async fn find_by_token(
     db: &D1Database,
     token: &str,
 ) -> Result<Option<ChannelRecord>, ApiError> {
-    // The cache is an optimization: if KV fails or holds garbage, D1 still answers.
+    // The cache is an optimization: if KV fails or holds garbage, D1 still answers. A copy
+    // sealed under another key than today's predates a rotation or a re-seal: D1 has the
+    // channel as it is now, which may open where the copy no longer does.
     let kv = env.kv(CACHE).ok();
     if let Some(kv) = &kv {
         if let Ok(Some(cached)) = kv.get(&cache_key(token)).json::<ChannelRecord>().await {
-            return Ok(Some(cached));
+            let current = keyring(env).is_ok_and(|keys| keys.is_current(&cached.secrets_sealed));
+            if current {
+                return Ok(Some(cached));
+            }
         }
     }
     let found: Option<ChannelRecord> = db
@@ -129,7 +135,8 @@ pub struct OpenedChannel {
 }
 
 /// Opens a stored channel with its provider's adapter. What was stored by Ponte itself must open;
-/// failing to is a bug or a rotated master key, never the caller's fault.
+/// failing to is a bug, or a master key rotated without keeping the previous one, never the
+/// caller's fault.
 pub fn open(env: &Env, record: ChannelRecord) -> Result<OpenedChannel, ApiError> {
     let provider = providers::provider(&record.provider).ok_or_else(|| {
         ApiError::internal(format!(
@@ -139,11 +146,18 @@ pub fn open(env: &Env, record: ChannelRecord) -> Result<OpenedChannel, ApiError>
     })?;
     let config: Value = serde_json::from_str(&record.config)
         .map_err(|e| ApiError::internal(format!("channel {} config: {e}", record.id)))?;
-    let opened = master_key(env)?
-        .secret_box()
+    let opened = keyring(env)?
         .open(&record.secrets_sealed, record.id.as_bytes())
-        .map_err(|_| ApiError::internal(format!("channel {} secrets do not decrypt", record.id)))?;
-    let secrets: Value = serde_json::from_slice(&opened).map_err(|_| {
+        .map_err(|e| match e {
+            SecretError::UnknownKey => ApiError::Misconfigured(format!(
+                "channel {} cannot be used: its credentials were sealed under a master key this \
+                 deployment no longer holds; its operator must set {MASTER_KEY_PREVIOUS} to the \
+                 key that was replaced",
+                record.id
+            )),
+            _ => ApiError::internal(format!("channel {} secrets do not decrypt", record.id)),
+        })?;
+    let secrets: Value = serde_json::from_slice(&opened.plaintext).map_err(|_| {
         ApiError::internal(format!("channel {} secrets are not readable", record.id))
     })?;
     let channel = provider.open(config, secrets).map_err(|e| {

@@ -9,6 +9,7 @@ pub mod media;
 pub mod outbound;
 pub mod presence;
 pub mod read;
+pub mod reseal;
 pub mod send_recovery;
 pub mod tenants;
 pub mod webhook_events;
