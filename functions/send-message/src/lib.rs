@@ -12,6 +12,7 @@ mod queue;
 mod realtime;
 mod redrive;
 mod reseal;
+mod retention;
 mod scheduled;
 mod send;
 mod sender;

@@ -5,10 +5,12 @@ use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
 use worker::{Env, Request};
 
-use crate::redrive;
+use crate::{redrive, retention};
 
 /// Every minute: settle sends nobody finished. Must match the root wrangler.toml's triggers.
 pub const REDRIVE_CRON: &str = "* * * * *";
+/// Daily, at a quiet hour: delete what has outlived its retention. Must match the triggers too.
+pub const RETENTION_CRON: &str = "30 3 * * *";
 
 pub async fn run(req: &Request, env: &Env) -> ApiResult {
     let url = req.url()?;
@@ -19,6 +21,7 @@ pub async fn run(req: &Request, env: &Env) -> ApiResult {
         .unwrap_or_default();
     match cron.as_str() {
         REDRIVE_CRON => json(200, &redrive::run(env, now_ms()).await?),
+        RETENTION_CRON => json(200, &retention::run(env, now_ms()).await?),
         _ => Err(ApiError::NotFound(format!(
             "no scheduled job runs on `{cron}`"
         ))),

@@ -10,6 +10,7 @@ pub mod outbound;
 pub mod presence;
 pub mod read;
 pub mod reseal;
+pub mod retention;
 pub mod send_recovery;
 pub mod tenants;
 pub mod webhook_events;

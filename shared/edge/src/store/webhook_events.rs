@@ -118,6 +118,8 @@ pub struct EventRow {
     pub body_bytes: i64,
     pub body_r2_key: Option<String>,
     pub replayed_at: Option<i64>,
+    /// When retention deleted the raw body; the row itself stays in the log.
+    pub body_purged_at: Option<i64>,
 }
 
 pub async fn list(
@@ -130,7 +132,7 @@ pub async fn list(
     let result = db
         .prepare(
             "SELECT seq, id, channel_id, provider, received_at, signature_ok, outcome, http_status, message_count, \
-             status_count, ignored_count, error, body_bytes, body_r2_key, replayed_at FROM webhook_events \
+             status_count, ignored_count, error, body_bytes, body_r2_key, replayed_at, body_purged_at FROM webhook_events \
              WHERE tenant_id = ?1 AND (?2 IS NULL OR channel_id = ?2) AND (?3 IS NULL OR seq < ?3) \
              ORDER BY seq DESC LIMIT ?4",
         )
@@ -207,8 +209,8 @@ pub async fn event(
     Ok(db
         .prepare(
             "SELECT seq, id, channel_id, provider, received_at, signature_ok, outcome, http_status, message_count, \
-             status_count, ignored_count, error, body_bytes, body_r2_key, replayed_at FROM webhook_events \
-             WHERE id = ?1 AND tenant_id = ?2",
+             status_count, ignored_count, error, body_bytes, body_r2_key, replayed_at, body_purged_at \
+             FROM webhook_events WHERE id = ?1 AND tenant_id = ?2",
         )
         .bind(&[text(id), text(tenant_id)])?
         .first(None)
