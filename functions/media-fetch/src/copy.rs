@@ -184,8 +184,18 @@ async fn download(
         MediaFetch::Resolve {
             lookup,
             url_field,
+            relative_to,
             download_headers,
-        } => resolve_and_get(policy, &lookup, url_field, &download_headers).await?,
+        } => {
+            resolve_and_get(
+                policy,
+                &lookup,
+                url_field,
+                relative_to.as_deref(),
+                &download_headers,
+            )
+            .await?
+        }
     };
     let bucket = env
         .bucket(BLOBS)
@@ -250,12 +260,13 @@ async fn open(
         .map_err(|e| CopyError::Transient(e.describe()))
 }
 
-/// Meta's two steps: ask where the bytes are, then fetch them; a link that has expired by the
-/// time it is fetched is asked for again, once.
+/// Two steps (Meta's media lookup, Telegram's `getFile`): ask where the bytes are, then fetch
+/// them; a link that has expired by the time it is fetched is asked for again, once.
 async fn resolve_and_get(
     policy: &Policy,
     lookup: &HttpRequest,
     url_field: &str,
+    relative_to: Option<&str>,
     headers: &[(&'static str, String)],
 ) -> std::result::Result<worker::Response, CopyError> {
     let mut expired = None;
@@ -266,23 +277,12 @@ async fn resolve_and_get(
         if !(200..300).contains(&answer.status) {
             return Err(refused(answer.status));
         }
-        let url = serde_json::from_slice::<serde_json::Value>(&answer.body)
+        let download = serde_json::from_slice::<serde_json::Value>(&answer.body)
             .ok()
-            .and_then(|json| {
-                json.get(url_field)
-                    .and_then(|u| u.as_str())
-                    .map(str::to_string)
-            })
+            .and_then(|json| MediaFetch::located(&json, url_field, relative_to, headers))
             .ok_or_else(|| {
                 CopyError::Permanent("the provider's media lookup named no URL".into())
             })?;
-        let download = HttpRequest {
-            method: "GET",
-            url,
-            headers: headers.to_vec(),
-            body: String::new(),
-            secret_in_url: false,
-        };
         let response = open(policy, &download).await?;
         match response.status_code() {
             200..=299 => return Ok(response),

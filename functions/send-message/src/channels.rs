@@ -127,7 +127,9 @@ pub async fn connect(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no channel {id}")))?;
     let provider = channel.channel.provider().name();
-    let call = channel.channel.connect().ok_or_else(|| {
+    let base = public_base_url(req, env)?;
+    let webhook_url = channels::webhook_url(&base, &channel.record);
+    let call = channel.channel.connect(&webhook_url).ok_or_else(|| {
         ApiError::Unprocessable(format!("{provider} channels have no session to connect"))
     })?;
     let update = tell_provider(env, &channel.channel.request(&call), |answer| {
@@ -145,10 +147,7 @@ pub async fn connect(
     let mut events = Events::default();
     events.channel_updated(id, &public_view(&record, None, None));
     events.publish(env, tenant_id).await;
-    json(
-        200,
-        &public_view(&record, Some(&public_base_url(req, env)?), None),
-    )
+    json(200, &public_view(&record, Some(&base), None))
 }
 
 /// `GET /v1/channels/{id}/templates`: the templates the business may send on this channel, as

@@ -112,6 +112,9 @@ pub enum IdentityKey {
     Bsuid(String),
     /// A group or broadcast list: the conversation is the group's, not one person's.
     Group(String),
+    /// A Telegram user id: Telegram gives no phone number, and a user's id is also the id of
+    /// their private chat with the bot.
+    Telegram(String),
 }
 
 impl IdentityKey {
@@ -122,6 +125,7 @@ impl IdentityKey {
             Self::Lid(_) => "lid",
             Self::Bsuid(_) => "bsuid",
             Self::Group(_) => "group",
+            Self::Telegram(_) => "tg",
         }
     }
 }
@@ -130,9 +134,11 @@ impl fmt::Display for IdentityKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Phone(phone) => write!(f, "phone:{phone}"),
-            Self::WhatsApp(v) | Self::Lid(v) | Self::Bsuid(v) | Self::Group(v) => {
-                write!(f, "{}:{v}", self.kind())
-            }
+            Self::WhatsApp(v)
+            | Self::Lid(v)
+            | Self::Bsuid(v)
+            | Self::Group(v)
+            | Self::Telegram(v) => write!(f, "{}:{v}", self.kind()),
         }
     }
 }
@@ -170,7 +176,8 @@ impl ContactRef {
             IdentityKey::WhatsApp(v)
             | IdentityKey::Lid(v)
             | IdentityKey::Bsuid(v)
-            | IdentityKey::Group(v) => v.trim().is_empty(),
+            | IdentityKey::Group(v)
+            | IdentityKey::Telegram(v) => v.trim().is_empty(),
         };
         if !empty && self.keys.len() < MAX_IDENTITY_KEYS && !self.keys.contains(&key) {
             self.keys.push(key);
@@ -220,7 +227,8 @@ impl ContactRef {
                 IdentityKey::WhatsApp(v)
                 | IdentityKey::Lid(v)
                 | IdentityKey::Bsuid(v)
-                | IdentityKey::Group(v) => v.clone(),
+                | IdentityKey::Group(v)
+                | IdentityKey::Telegram(v) => v.clone(),
             })
     }
 

@@ -287,6 +287,16 @@ pub struct StatusUpdate {
     pub error: Option<ProviderError>,
 }
 
+/// A message's new content, as its author edited it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageEdit {
+    pub provider_message_id: String,
+    pub content: Content,
+    /// When it was edited, in milliseconds: of two edits, the later one stays whatever order
+    /// they arrive in.
+    pub edited_at_ms: i64,
+}
+
 /// Everything one webhook delivery told us.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InboundBatch {
@@ -296,6 +306,9 @@ pub struct InboundBatch {
     pub ignored: Vec<String>,
     /// Provider ids of messages deleted for everyone: marked deleted, never removed.
     pub deletions: Vec<String>,
+    /// Messages whose author changed them (Telegram's `edited_message`): applied to the stored
+    /// message in place, never over a later edit.
+    pub edits: Vec<MessageEdit>,
     /// A change of the channel's session (WhatsApp Web gateways: connected, QR code to scan).
     pub connection: Option<ConnectionUpdate>,
     /// Why parts of a signed delivery could not be read. The rest is stored; the delivery can be

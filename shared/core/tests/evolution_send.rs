@@ -286,7 +286,7 @@ fn no_prepared_call_carries_the_key() {
     ];
     let mut calls: Vec<PreparedCall> = bodies.into_iter().map(|b| call_for(b, TO, &refs)).collect();
     calls.extend(channel.mark_read(TO, &message("A1", false, None)));
-    calls.extend(channel.connect());
+    calls.extend(channel.connect(WEBHOOK_URL));
     for call in calls {
         assert!(!call.body.contains(API_KEY), "{call:?}");
         assert!(!format!("{call:?}").contains(API_KEY));
@@ -485,7 +485,7 @@ fn mark_read_names_the_last_inbound_message_in_its_chat() {
 #[test]
 fn connect_asks_for_a_qr_code_with_a_get() {
     let channel = channel();
-    let call = channel.connect().unwrap();
+    let call = channel.connect(WEBHOOK_URL).unwrap();
     assert_eq!(call.endpoint, "instance/connect");
     let request = channel.request(&call);
     assert_eq!(request.method, "GET");
@@ -653,3 +653,4 @@ fn the_provider_is_registered_with_its_capabilities() {
     );
     assert_eq!(channel().provider().name(), "evolution");
 }
+const WEBHOOK_URL: &str = "https://ponte.example.com/webhooks/x/tok";

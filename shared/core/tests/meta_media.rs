@@ -56,7 +56,8 @@ fn resolve(lookup_url: &str) -> MediaFetch {
             body: String::new(),
             secret_in_url: false,
         },
-        url_field: "url",
+        url_field: "/url",
+        relative_to: None,
         download_headers: vec![bearer()],
     }
 }
@@ -111,9 +112,9 @@ fn the_url_field_is_where_metas_documented_lookup_answer_has_it() {
         panic!("an id resolves")
     };
     assert_eq!(url_field, MEDIA_URL_FIELD);
-    assert!(answer[url_field]
-        .as_str()
-        .is_some_and(|u| u.starts_with("https://")));
+    let download = MediaFetch::located(&answer, url_field, None, &[]).expect("a URL");
+    assert!(download.url.starts_with("https://"));
+    assert!(!download.secret_in_url);
     // Its `sha256` is hex, which the copy's checksum check reads.
     assert!(answer["sha256"].as_str().and_then(parse_sha256).is_some());
 }
@@ -205,6 +206,7 @@ fn the_channel_plans_metas_two_steps_through_the_seam() {
         lookup,
         url_field,
         download_headers,
+        ..
     }) = channel.media_fetch(&media)
     else {
         panic!("a Resolve plan")
@@ -212,7 +214,7 @@ fn the_channel_plans_metas_two_steps_through_the_seam() {
     assert_eq!(lookup.url, "http://127.0.0.1:9/v23.0/1480000000000001");
     assert_eq!(lookup.method, "GET");
     assert_eq!(lookup.header("authorization"), Some("Bearer EAAG-x"));
-    assert_eq!(url_field, "url");
+    assert_eq!(url_field, "/url");
     assert_eq!(
         download_headers,
         vec![("Authorization", "Bearer EAAG-x".to_string())]

@@ -542,7 +542,9 @@ fn mark_read_sends_seen_for_the_chat() {
 #[test]
 fn connect_starts_the_session_and_reads_its_state() {
     let channel = channel();
-    let call = channel.connect().expect("a session gateway connects");
+    let call = channel
+        .connect(WEBHOOK_URL)
+        .expect("a session gateway connects");
     assert_eq!(call.endpoint, "start-session");
     assert_eq!(call.body, r#"{"waitQrCode":true}"#);
     assert!(channel
@@ -684,6 +686,7 @@ fn config_and_secrets_round_trip_and_the_token_stays_out_of_sight() {
         let call = channel.prepare_send(TO, &body_of(body), &ResolvedRefs::default());
         assert!(!format!("{call:?}").contains(TOKEN));
     }
-    let connect = channel.connect().unwrap();
+    let connect = channel.connect(WEBHOOK_URL).unwrap();
     assert!(!connect.body.contains(TOKEN));
 }
+const WEBHOOK_URL: &str = "https://ponte.example.com/webhooks/x/tok";

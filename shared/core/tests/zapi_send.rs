@@ -502,7 +502,9 @@ fn mark_read_posts_the_chat_and_message_and_a_204_is_success() {
 #[test]
 fn connect_gets_the_qr_code_image_and_reads_the_session_state() {
     let channel = channel();
-    let call = channel.connect().expect("Z-API sessions reconnect by QR");
+    let call = channel
+        .connect(WEBHOOK_URL)
+        .expect("Z-API sessions reconnect by QR");
     assert_eq!(call.endpoint, "qr-code/image");
     assert_eq!(call.body, "");
     let request = channel.request(&call);
@@ -662,7 +664,7 @@ fn secrets_never_show_in_debug_output_or_in_a_prepared_call() {
         .iter()
         .map(|body| channel.prepare_send(TO, body, &refs))
         .chain(channel.mark_read(TO, &message("3EB0M", false)))
-        .chain(channel.connect());
+        .chain(channel.connect(WEBHOOK_URL));
     for call in calls {
         let stored = serde_json::to_string(&call).unwrap();
         for secret in [INSTANCE_TOKEN, CLIENT_TOKEN] {
@@ -670,3 +672,4 @@ fn secrets_never_show_in_debug_output_or_in_a_prepared_call() {
         }
     }
 }
+const WEBHOOK_URL: &str = "https://ponte.example.com/webhooks/x/tok";

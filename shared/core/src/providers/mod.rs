@@ -7,6 +7,7 @@ pub mod evolution;
 pub mod lenient;
 pub mod meta;
 mod seam;
+pub mod telegram;
 pub mod wppconnect;
 pub mod zapi;
 
@@ -20,11 +21,12 @@ pub use seam::{
 };
 
 /// Every provider Ponte speaks. Adding one is its folder plus one line here.
-static PROVIDERS: [&dyn Provider; 4] = [
+static PROVIDERS: [&dyn Provider; 5] = [
     &meta::Meta,
     &evolution::Evolution,
     &zapi::ZApi,
     &wppconnect::WppConnect,
+    &telegram::Telegram,
 ];
 
 /// The provider registered under `name`, as in `/webhooks/{name}/{token}`.

@@ -258,14 +258,56 @@ pub struct ConnectionUpdate {
 pub enum MediaFetch {
     /// The bytes are one request away (a gateway's direct URL, with any header it needs).
     Direct(HttpRequest),
-    /// The provider first tells where the bytes are: `lookup` answers JSON whose `url_field` is a
-    /// short-lived URL (Meta's `GET /{media_id}`), which is then fetched with `download_headers`.
-    /// A download refused as expired is resolved again.
+    /// The provider first tells where the bytes are: `lookup` answers JSON in which the JSON
+    /// pointer `url_field` names a short-lived URL (Meta's `GET /{media_id}`: `/url`), or, with
+    /// `relative_to`, a path under that base (Telegram's `getFile`: `/result/file_path` under
+    /// `{base}/file/bot{token}/`). It is then fetched with `download_headers`. A download refused
+    /// as expired is resolved again.
     Resolve {
         lookup: HttpRequest,
         url_field: &'static str,
+        /// Holds a credential when set (Telegram's token is in its file URLs): never logged.
+        relative_to: Option<String>,
         download_headers: Vec<(&'static str, String)>,
     },
+}
+
+impl MediaFetch {
+    /// The download a `Resolve` lookup's `answer` points at, or `None` when it names none. A
+    /// relative path may not climb out of its base or carry a query: the base holds the token.
+    pub fn located(
+        answer: &Value,
+        url_field: &str,
+        relative_to: Option<&str>,
+        download_headers: &[(&'static str, String)],
+    ) -> Option<HttpRequest> {
+        let found = answer.pointer(url_field)?.as_str()?.trim();
+        if found.is_empty() {
+            return None;
+        }
+        let (url, secret_in_url) = match relative_to {
+            None => (found.to_string(), false),
+            Some(base) => {
+                let escapes = found.starts_with('/')
+                    || found.contains("://")
+                    || found.split('/').any(|segment| segment == "..")
+                    || found
+                        .chars()
+                        .any(|c| c.is_whitespace() || matches!(c, '?' | '#' | '\\'));
+                if escapes {
+                    return None;
+                }
+                (format!("{}/{found}", base.trim_end_matches('/')), true)
+            }
+        };
+        Some(HttpRequest {
+            method: "GET",
+            url,
+            headers: download_headers.to_vec(),
+            body: String::new(),
+            secret_in_url,
+        })
+    }
 }
 
 /// Leaves the download headers out: they carry the provider's token, and plans end up in logs.
@@ -279,6 +321,7 @@ impl std::fmt::Debug for MediaFetch {
                 .debug_struct("Resolve")
                 .field("lookup", lookup)
                 .field("url_field", url_field)
+                .field("relative_to", &"<redacted>")
                 .field("download_headers", &"<redacted>")
                 .finish(),
         }
@@ -422,12 +465,13 @@ pub trait Channel {
         ))
     }
 
-    /// The call that asks a gateway for a new session or QR code.
-    fn connect(&self) -> Option<PreparedCall> {
+    /// The call that asks a gateway for a new session or QR code, or points the provider at
+    /// `webhook_url`, the channel's public webhook URL (Telegram's `setWebhook`).
+    fn connect(&self, _webhook_url: &str) -> Option<PreparedCall> {
         None
     }
 
-    /// What the gateway said about its session in answer to [`Channel::connect`].
+    /// What the provider said about its session in answer to [`Channel::connect`].
     fn classify_connect(&self, answer: &Answer) -> Result<ConnectionUpdate, SendOutcome> {
         if answer.is_success() {
             Ok(ConnectionUpdate {

@@ -166,6 +166,14 @@ pub fn open(env: &Env, record: ChannelRecord) -> Result<OpenedChannel, ApiError>
     Ok(OpenedChannel { record, channel })
 }
 
+/// Where the channel's provider posts its webhooks; it holds the channel's token.
+pub fn webhook_url(base_url: &str, record: &ChannelRecord) -> String {
+    format!(
+        "{base_url}/webhooks/{}/{}",
+        record.provider, record.webhook_token
+    )
+}
+
 /// A channel as the API shows it: no secrets; for an admin (`webhook_base` given), the URL its
 /// provider posts webhooks to, which holds the channel's token; and, for providers with a session
 /// on a phone, the session's state (`connection`, with its QR code when one waits to be scanned).
@@ -183,11 +191,7 @@ pub fn public_view(
         "created_at": record.created_at,
     });
     if let Some(base_url) = webhook_base {
-        view["webhook_url"] = format!(
-            "{base_url}/webhooks/{}/{}",
-            record.provider, record.webhook_token
-        )
-        .into();
+        view["webhook_url"] = webhook_url(base_url, record).into();
     }
     let has_session =
         providers::provider(&record.provider).is_some_and(|p| p.capabilities().session);

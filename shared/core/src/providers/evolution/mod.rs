@@ -169,7 +169,7 @@ impl Channel for EvolutionChannel {
         whatsapp_media_limit(content_type)
     }
 
-    fn connect(&self) -> Option<PreparedCall> {
+    fn connect(&self, _webhook_url: &str) -> Option<PreparedCall> {
         Some(send::connect())
     }
 

@@ -10,8 +10,8 @@ use super::MetaConfig;
 use crate::model::Media;
 use crate::providers::{HttpRequest, MediaFetch};
 
-/// The member of the lookup's answer that holds the download URL.
-pub const MEDIA_URL_FIELD: &str = "url";
+/// Where in the lookup's answer the download URL is (a JSON pointer).
+pub const MEDIA_URL_FIELD: &str = "/url";
 
 /// `GET {graph}/{media.id}` with the channel's bearer token, then the URL it names with the same
 /// token. `None` without a usable id: the `url` some webhooks now carry is not used, since it
@@ -39,6 +39,7 @@ pub fn media_request(config: &MetaConfig, access_token: &str, media: &Media) -> 
             secret_in_url: false,
         },
         url_field: MEDIA_URL_FIELD,
+        relative_to: None,
         download_headers: vec![bearer],
     })
 }

@@ -121,7 +121,7 @@ impl Channel for ZApiChannel {
         whatsapp_media_limit(content_type)
     }
 
-    fn connect(&self) -> Option<PreparedCall> {
+    fn connect(&self, _webhook_url: &str) -> Option<PreparedCall> {
         Some(send::qr_code())
     }
 
