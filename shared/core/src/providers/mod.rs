@@ -8,25 +8,27 @@ pub mod lenient;
 pub mod meta;
 mod seam;
 pub mod telegram;
+pub mod twilio;
 pub mod wppconnect;
 pub mod zapi;
 
 use std::fmt;
 
 pub use seam::{
-    classify_http, error_reason, parse_base_url, parse_part, require_text, Answer, Capabilities,
-    Channel, ConnectionState, ConnectionUpdate, Malformed, MediaFetch, MediaUpload, MessageRef,
-    PreparedCall, Provider, Qr, Reply, ResolvedRefs, SendOutcome, Template, Unauthenticated,
-    WebhookRequest,
+    classify_http, error_reason, parse_base_url, parse_part, public_url, require_text, Answer,
+    Capabilities, Channel, ConnectionState, ConnectionUpdate, Malformed, MediaFetch, MediaUpload,
+    MessageRef, PreparedCall, Provider, Qr, Reply, ResolvedRefs, SendOutcome, Template,
+    Unauthenticated, WebhookRequest,
 };
 
 /// Every provider Ponte speaks. Adding one is its folder plus one line here.
-static PROVIDERS: [&dyn Provider; 5] = [
+static PROVIDERS: [&dyn Provider; 6] = [
     &meta::Meta,
     &evolution::Evolution,
     &zapi::ZApi,
     &wppconnect::WppConnect,
     &telegram::Telegram,
+    &twilio::Twilio,
 ];
 
 /// The provider registered under `name`, as in `/webhooks/{name}/{token}`.

@@ -84,7 +84,7 @@ pub trait Provider: Sync {
 #[derive(Debug, Clone, Copy)]
 pub struct WebhookRequest<'a> {
     pub method: &'a str,
-    /// The full URL the provider called (some providers sign it).
+    /// The full public URL the provider called, as it signed it ([`public_url`]).
     pub url: &'a str,
     /// The path after the channel token, without its leading slash: `""`, or e.g.
     /// `"messages-upsert"` when Evolution appends the event name.
@@ -112,6 +112,21 @@ impl WebhookRequest<'_> {
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     }
+}
+
+/// The URL a provider called, given the URL the Worker saw: the same path and query on the public
+/// origin `public_base`. Behind the router and Cloudflare's edge the origin the Worker sees is not
+/// necessarily the one the provider signed (Twilio signs the full URL).
+pub fn public_url(public_base: &str, seen: &str) -> String {
+    let after_scheme = seen.find("://").map_or(0, |at| at + 3);
+    let path_start = seen[after_scheme..]
+        .find(['/', '?'])
+        .map_or(seen.len(), |at| after_scheme + at);
+    format!(
+        "{}{}",
+        public_base.trim_end_matches('/'),
+        &seen[path_start..]
+    )
 }
 
 /// A webhook that failed to prove itself: answered 401 and logged, its body not kept.
@@ -404,6 +419,19 @@ pub trait Channel {
     /// checked against [`Capabilities::lacks_for`].
     fn prepare_send(&self, to: &str, body: &OutboundBody, refs: &ResolvedRefs) -> PreparedCall;
 
+    /// Like [`Channel::prepare_send`], with the channel's public webhook URL for providers that
+    /// are told with each send where to post its statuses (Twilio's `StatusCallback`). The
+    /// others learn it once, at the provider, and ignore it here.
+    fn prepare_send_reporting_to(
+        &self,
+        to: &str,
+        body: &OutboundBody,
+        refs: &ResolvedRefs,
+        _webhook_url: &str,
+    ) -> PreparedCall {
+        self.prepare_send(to, body, refs)
+    }
+
     /// The full request for a prepared call: base URL and credentials added.
     fn request(&self, call: &PreparedCall) -> HttpRequest;
 
@@ -621,6 +649,19 @@ mod tests {
                 code: Some(401),
                 title: "Unauthorized".into()
             }
+        );
+    }
+
+    #[test]
+    fn the_public_url_keeps_the_path_and_query_on_the_public_origin() {
+        let seen = "http://ponte-webhook-receiver/webhooks/twilio/t0k?a=1&b=It%27s";
+        assert_eq!(
+            public_url("https://ponte.example.com/", seen),
+            "https://ponte.example.com/webhooks/twilio/t0k?a=1&b=It%27s"
+        );
+        assert_eq!(
+            public_url("https://p.example", "http://127.0.0.1:8787?x=1"),
+            "https://p.example?x=1"
         );
     }
 
