@@ -7,10 +7,11 @@ use ponte_core::providers::{MessageRef, ResolvedRefs};
 use ponte_core::signature::sha256_hex;
 use ponte_edge::auth::Principal;
 use ponte_edge::channel_cache;
-use ponte_edge::http::{json, ApiResult};
+use ponte_edge::http::{json, public_base_url, ApiResult};
 use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::Events;
 use ponte_edge::store;
+use ponte_edge::store::channels;
 use ponte_edge::store::outbound::{
     self, Claimed, IdempotencyRecord, NewOutbound, Recipient, Referenced,
 };
@@ -115,7 +116,11 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
         reaction_to: reaction_to.as_ref().map(message_ref),
         media_id: provider_media_id.as_deref(),
     };
-    let call = channel.channel.prepare_send(&to, &body, &refs);
+    // Where the provider should post this message's statuses, for those told with each send.
+    let webhook_url = channels::webhook_url(&public_base_url(req, env)?, &channel.record);
+    let call = channel
+        .channel
+        .prepare_send_reporting_to(&to, &body, &refs, &webhook_url);
     let provider_request =
         serde_json::to_string(&call).map_err(|e| ApiError::internal(e.to_string()))?;
     let reply_to = reply_to.and_then(|r| r.provider_message_id);

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use ponte_edge::bindings::BLOBS;
 use ponte_edge::channel_cache;
-use ponte_edge::http::{json, ApiResult};
+use ponte_edge::http::{json, public_base_url, ApiResult};
 use ponte_edge::ingest;
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
@@ -61,10 +61,12 @@ struct RequestParts {
 }
 
 impl RequestParts {
-    fn of(req: &Request, provider: &dyn Provider) -> Result<Self, ApiError> {
+    fn of(req: &Request, env: &Env, provider: &dyn Provider) -> Result<Self, ApiError> {
         let url = req
             .url()
             .map_err(|_| ApiError::BadRequest("invalid URL".into()))?;
+        // What the provider called (and may have signed): PUBLIC_BASE_URL when configured.
+        let public = providers::public_url(&public_base_url(req, env)?, url.as_str());
         let query = match url.query() {
             Some(_) => url
                 .query_pairs()
@@ -79,7 +81,7 @@ impl RequestParts {
             }
         }
         Ok(Self {
-            url: url.into(),
+            url: public,
             query,
             headers,
         })
@@ -122,7 +124,7 @@ pub async fn handshake(
     let provider = known_provider(provider)?;
     let db = store::db(env)?;
     let channel = load_channel(env, &db, provider, token).await?;
-    let parts = RequestParts::of(req, provider)?;
+    let parts = RequestParts::of(req, env, provider)?;
     match channel
         .channel
         .handshake(&parts.request("GET", rest, &[], now_ms()))
@@ -145,7 +147,7 @@ pub async fn receive(
     let provider = known_provider(provider)?;
     let db = store::db(env)?;
     let channel = load_channel(env, &db, provider, token).await?;
-    let parts = RequestParts::of(req, provider)?;
+    let parts = RequestParts::of(req, env, provider)?;
     // Refused on its word, before a byte of it is read.
     let declared = req
         .headers()
