@@ -3,6 +3,7 @@
 //! them out. The protocol itself lives in `ponte_core::realtime`.
 
 use ponte_core::realtime::{ready_frame, stamp, ClientCommand, PublishRequest, Subscription};
+use ponte_edge::bindings::{number_var, FAULT_HUB_DELAY_MS};
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
 use ponte_edge::store::{self, presence};
@@ -13,7 +14,7 @@ use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 use wasm_bindgen::JsCast;
 use worker::js_sys::JsString;
 use worker::{
-    durable_object, DurableObject, Env, Headers, Request, Response, Result, ScheduledTime,
+    durable_object, Delay, DurableObject, Env, Headers, Request, Response, Result, ScheduledTime,
     SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
     WebSocketRequestResponsePair,
 };
@@ -327,6 +328,10 @@ impl TenantHub {
     /// Numbers the events in arrival order and sends each to the sockets that follow its
     /// conversation.
     async fn fan_out(&self, mut req: Request) -> Result<Response> {
+        let delay_ms = number_var(&self.env, FAULT_HUB_DELAY_MS, 0).min(30_000);
+        if delay_ms > 0 {
+            Delay::from(std::time::Duration::from_millis(delay_ms)).await;
+        }
         // Read as text: the payloads stay raw JSON and are never parsed into JS objects.
         let Ok(publish) = serde_json::from_str::<PublishRequest>(&req.text().await?) else {
             return Response::error("expected {\"events\":[…]}", 400);

@@ -9,6 +9,9 @@ pub const BLOBS: &str = "BLOBS";
 
 /// Durable Object namespace: one realtime hub per tenant (defined in send-message).
 pub const TENANT_HUB: &str = "TENANT_HUB";
+/// Fault injection for the tests only: the hub waits this long before taking a publish, as a
+/// slow or distant hub would. Unset (0) in every real deployment.
+pub const FAULT_HUB_DELAY_MS: &str = "PONTE_FAULT_HUB_DELAY_MS";
 
 /// Queue: send attempts after a transient failure, each delayed by its backoff.
 pub const SEND_QUEUE: &str = "SEND_QUEUE";
