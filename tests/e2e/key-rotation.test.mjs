@@ -4,7 +4,7 @@
 // still works, through a KV cache that held the copy sealed under A.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createCipheriv, createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +24,19 @@ let graph;
 let ponte;
 let made;
 
+/**
+ * A channel's secrets as Ponte sealed them before keys had ids (`v1.`): AES-256-GCM under a key
+ * derived from the master key, the channel id as associated data (shared/core/src/secrets.rs).
+ */
+function sealV1(master, secrets, channelId) {
+  const hmac = (key, text) => createHmac("sha256", key).update(text).digest();
+  const key = hmac(hmac(Buffer.from(master), "ponte/master/v1"), "ponte/secrets/v1");
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce).setAAD(Buffer.from(channelId));
+  const sealed = Buffer.concat([nonce, cipher.update(JSON.stringify(secrets)), cipher.final(), cipher.getAuthTag()]);
+  return `v1.${sealed.toString("base64")}`;
+}
+
 const restart = async (keys) => {
   await ponte?.stop();
   ponte = await startPonte({ persist, operatorKey, ...keys });
@@ -37,9 +50,10 @@ const sealedOf = (channelId) => {
   }
 };
 let sends = 0;
-const sendText = (key, to = made.from) =>
-  call(ponte, "POST", "/v1/messages", { key, body: { channel_id: made.channel.id, to, type: "text", text: { body: `hello ${++sends}` } } });
-const inbound = (n) => postWebhook(ponte, made.channel, metaText({ from: made.from, id: `wamid.ROT${n}`, phoneNumberId: made.channel.phoneNumberId }));
+const sendText = (key, channel = made.channel) =>
+  call(ponte, "POST", "/v1/messages", { key, body: { channel_id: channel.id, to: made.from, type: "text", text: { body: `hello ${++sends}` } } });
+const inbound = (n, channel = made.channel) =>
+  postWebhook(ponte, channel, metaText({ from: made.from, id: `wamid.ROT${n}.${channel.id}`, phoneNumberId: channel.phoneNumberId }));
 
 before(async () => {
   graph = await startGraph();
@@ -53,11 +67,24 @@ before(async () => {
   assert.equal(token.status, 201, token.text);
   const upload = await call(ponte, "POST", "/v1/media?filename=a.png", { key: tenant.api_key, body: randomBytes(256), headers: { "content-type": "image/png" } });
   assert.equal(upload.status, 201, upload.text);
-  made = { key: tenant.api_key, channel, token: token.json.token, from: "5511987650001", accessToken, link: upload.json.url };
+  made = { key: tenant.api_key, channel: { ...channel, accessToken }, token: token.json.token, from: "5511987650001", accessToken, link: upload.json.url };
+  // A second channel as a deployment from before key ids holds it.
+  const legacyPhone = "120300450068";
+  const legacyToken = "EAAG-legacy-token";
+  graph.register(legacyPhone, legacyToken);
+  const legacy = await createMetaChannel(ponte, tenant.api_key, { phoneNumberId: legacyPhone, accessToken: legacyToken, graphBaseUrl: graph.baseUrl });
+  const legacySealed = sealV1(KEY_A, { access_token: legacyToken, app_secret: legacy.appSecret, verify_token: "verify-me" }, legacy.id);
+  const db = new DatabaseSync(d1File(persist));
+  db.prepare("UPDATE channels SET secrets_sealed = ? WHERE id = ?").run(legacySealed, legacy.id);
+  db.close();
+  made.legacy = { ...legacy, accessToken: legacyToken };
   // The contact writes first: WhatsApp's 24-hour window is then open for every send below.
-  assert.equal((await inbound(1)).status, 200);
-  const send = await sendText(made.key);
-  assert.equal(send.status, 201, send.text);
+  for (const channel of [made.channel, made.legacy]) {
+    assert.equal((await inbound(1, channel)).status, 200);
+    const send = await sendText(made.key, channel);
+    assert.equal(send.status, 201, send.text);
+    assert.equal(graph.calls.at(-1).authorization, `Bearer ${channel.accessToken}`);
+  }
 });
 
 after(async () => {
@@ -66,7 +93,8 @@ after(async () => {
   rmSync(state, { recursive: true, force: true });
 });
 
-test("what key A sealed and signed names A's key id", () => {
+test("what key A sealed and signed names A's key id; a value sealed before key ids still opened", () => {
+  assert.match(sealedOf(made.legacy.id), /^v1\./);
   const sealed = sealedOf(made.channel.id);
   assert.match(sealed, /^v2\.[0-9a-f]{8}\./);
   const header = JSON.parse(Buffer.from(made.token.split(".")[0], "base64url"));
@@ -84,6 +112,9 @@ test("under a new key without the previous one, the channel fails with a clear 5
   for (const secret of [KEY_A, KEY_B, made.accessToken, made.channel.appSecret, sealedOf(made.channel.id)]) {
     assert.ok(!send.text.includes(secret), "the answer holds no key, secret or sealed value");
   }
+  const legacySend = await sendText(made.key, made.legacy);
+  assert.equal(legacySend.status, 503, legacySend.text);
+  assert.match(legacySend.json.detail, /PONTE_MASTER_KEY_PREVIOUS/);
   // A provider retries a 503, so its deliveries wait for the operator's fix instead of being lost.
   assert.equal((await inbound(2)).status, 503);
   assert.equal(graph.calls.length, before, "nothing reached the provider");
@@ -101,6 +132,9 @@ test("with the previous key beside the new one, the channel and A's token work, 
   assert.equal(send.status, 201, send.text);
   assert.equal(graph.calls.length, before + 1);
   assert.equal(graph.calls.at(-1).authorization, `Bearer ${made.accessToken}`, "the secret opened under A reached the provider");
+  const legacySend = await sendText(made.key, made.legacy);
+  assert.equal(legacySend.status, 201, legacySend.text);
+  assert.equal(graph.calls.at(-1).authorization, `Bearer ${made.legacy.accessToken}`);
   // Caches the channel in KV as sealed under A, before the reseal.
   assert.equal((await inbound(3)).status, 200);
   const sealedUnderA = sealedOf(made.channel.id);
@@ -108,24 +142,29 @@ test("with the previous key beside the new one, the channel and A's token work, 
   assert.equal((await call(ponte, "POST", "/v1/operator/reseal", { key: made.key })).status, 401, "a tenant key is not the operator's");
   const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "scripts/reseal.mjs"), "--page", "1"],
     { env: { ...process.env, PONTE_URL: ponte.base, PONTE_OPERATOR_KEY: operatorKey } });
-  assert.match(stdout, /1 re-sealed, 0 already current, 0 failed/);
+  // A page of one channel: the script follows the cursor to the second.
+  assert.match(stdout, /2 re-sealed, 0 already current, 0 failed/);
   const resealed = sealedOf(made.channel.id);
+  assert.equal(sealedOf(made.legacy.id).split(".").slice(0, 2).join("."), resealed.split(".").slice(0, 2).join("."),
+    "the value from before key ids now names the new key too");
   assert.notEqual(resealed, sealedUnderA);
   assert.notEqual(resealed.split(".")[1], sealedUnderA.split(".")[1], "sealed under another key id");
 
   const again = await call(ponte, "POST", "/v1/operator/reseal", { key: operatorKey });
   assert.equal(again.status, 200, again.text);
-  assert.deepEqual([again.json.resealed, again.json.already_current, again.json.failed, again.json.next_cursor], [0, 1, 0, null]);
+  assert.deepEqual([again.json.resealed, again.json.already_current, again.json.failed, again.json.next_cursor], [0, 2, 0, null]);
   assert.equal(again.json.key_id, resealed.split(".")[1]);
   assert.equal(sealedOf(made.channel.id), resealed, "running it again changes nothing");
 });
 
 test("after the reseal, the new key alone sends and receives", async () => {
   await restart({ masterKey: KEY_B });
-  const before = graph.calls.length;
-  const send = await sendText(made.key);
-  assert.equal(send.status, 201, send.text);
-  assert.equal(graph.calls.at(-1).authorization, `Bearer ${made.accessToken}`);
-  assert.equal(graph.calls.length, before + 1);
+  for (const channel of [made.channel, made.legacy]) {
+    const before = graph.calls.length;
+    const send = await sendText(made.key, channel);
+    assert.equal(send.status, 201, send.text);
+    assert.equal(graph.calls.at(-1).authorization, `Bearer ${channel.accessToken}`);
+    assert.equal(graph.calls.length, before + 1);
+  }
   assert.equal((await inbound(4)).status, 200, "the webhook's channel opens, not the cached copy sealed under A");
 });

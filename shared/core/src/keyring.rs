@@ -90,8 +90,9 @@ impl Keyring {
         if !sealed.starts_with(SEALED_V1) {
             return Err(SecretError::Undecryptable);
         }
-        // No key id: a key that fails may simply be the wrong one, so each is tried, and when
-        // none opens it the cause cannot be told apart from tampering.
+        // No key id: a key that fails may simply be the wrong one, so each is tried. When none
+        // opens it, tampering cannot be told apart from a key that is gone; a rotation that
+        // dropped the previous key too early is by far the likelier, and the operator's to fix.
         self.candidates(None)
             .into_iter()
             .find_map(|key| key.secret_box().open(sealed, associated).ok())
@@ -99,7 +100,7 @@ impl Keyring {
                 plaintext,
                 stale: true,
             })
-            .ok_or(SecretError::Undecryptable)
+            .ok_or(SecretError::UnknownKey)
     }
 
     /// Whether `sealed` is already in today's form under the current key (not opened: a cheap
@@ -184,7 +185,7 @@ mod tests {
         }
         assert_eq!(
             ring(B, None).open(&legacy, b"chn_1"),
-            Err(SecretError::Undecryptable)
+            Err(SecretError::UnknownKey)
         );
     }
 

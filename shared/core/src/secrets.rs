@@ -22,7 +22,8 @@ pub enum SecretError {
     /// Wrong key, wrong channel, or tampered ciphertext.
     Undecryptable,
     /// Sealed under a master key this deployment does not hold (neither the current nor the
-    /// previous one): an operator's configuration to fix, not a tampered value.
+    /// previous one), or, for a value from before key ids, opened by neither: an operator's
+    /// configuration to fix.
     UnknownKey,
 }
 
