@@ -8,7 +8,7 @@ mod changes;
 
 use ponte_core::identity::{ContactRef, MAX_IDENTITY_KEYS};
 use ponte_core::ids::new_id;
-use ponte_core::model::{Direction, InboundBatch, NormalizedMessage, StatusUpdate};
+use ponte_core::model::{Direction, InboundBatch, MessageEdit, NormalizedMessage, StatusUpdate};
 use ponte_core::status::DeliveryStatus;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -93,6 +93,18 @@ macro_rules! mark_deleted {
 }
 const MARK_DELETED_ROW: &str = concat!(mark_deleted!(), message_columns!());
 const MARK_DELETED_ID: &str = concat!(mark_deleted!(), "id");
+
+/// An edit replaces the stored message's content unless a later edit already did; like a
+/// status, it returns the row (or only its id) when it changed.
+macro_rules! apply_edit {
+    () => {
+        "UPDATE messages SET type = ?3, text = ?4, content = ?5, preview = ?6, edited_at = ?7 \
+         WHERE channel_id = ?1 AND provider_message_id = ?2 \
+         AND (edited_at IS NULL OR edited_at < ?7) RETURNING "
+    };
+}
+const APPLY_EDIT_ROW: &str = concat!(apply_edit!(), message_columns!());
+const APPLY_EDIT_ID: &str = concat!(apply_edit!(), "id");
 
 const KEEP_PENDING_STATUS: &str =
     "INSERT INTO pending_statuses (channel_id, provider_message_id, status, \
@@ -202,7 +214,9 @@ pub fn statements(
     } else {
         APPLY_STATUS_ID
     };
-    let mut moved_at = Vec::with_capacity(batch.statuses.len() + batch.deletions.len());
+    let mut moved_at = Vec::with_capacity(
+        batch.statuses.len() + batch.deletions.len() + batch.edits.len(),
+    );
     for status in &batch.statuses {
         unit_starts.push(out.len());
         moved_at.push(out.len());
@@ -221,6 +235,17 @@ pub fn statements(
             text(deleted),
             int(to.received_at),
         ])?);
+    }
+    // After the messages: an edit of a message first seen in this delivery finds it stored.
+    let apply_edit = if listening {
+        APPLY_EDIT_ROW
+    } else {
+        APPLY_EDIT_ID
+    };
+    for edit in &batch.edits {
+        unit_starts.push(out.len());
+        moved_at.push(out.len());
+        out.push(edit_statement(db, apply_edit, to, edit)?);
     }
     let mut connection_at = None;
     if let Some(update) = &batch.connection {
@@ -341,6 +366,25 @@ fn message_statement(
         int(status.map_or(-1, DeliveryStatus::rank)),
         opt_int(status.map(|_| m.timestamp_ms)),
         opt_text(sender.as_deref()),
+    ])?)
+}
+
+fn edit_statement(
+    db: &D1Database,
+    apply: &str,
+    to: &Target,
+    edit: &MessageEdit,
+) -> Result<D1PreparedStatement, ApiError> {
+    let content =
+        serde_json::to_string(&edit.content).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(db.prepare(apply).bind(&[
+        text(to.channel_id),
+        text(&edit.provider_message_id),
+        text(edit.content.type_name()),
+        opt_text(edit.content.text()),
+        text(&content),
+        text(&edit.content.preview()),
+        int(edit.edited_at_ms),
     ])?)
 }
 

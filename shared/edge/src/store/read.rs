@@ -188,6 +188,7 @@ struct MessageRow {
     error_title: Option<String>,
     sender: Option<String>,
     deleted_at: Option<i64>,
+    edited_at: Option<i64>,
     media: Option<String>,
 }
 
@@ -256,6 +257,9 @@ pub struct Message {
     /// When its author deleted it for everyone; the message stays.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<i64>,
+    /// When its author last edited it; `content` is the edited one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
     /// Its attachment's copy into R2, for messages that carry media.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<Attachment>,
@@ -274,6 +278,7 @@ impl From<MessageRow> for Message {
             referral: parse_json(r.referral),
             sender: parse_json(r.sender),
             deleted_at: r.deleted_at,
+            edited_at: r.edited_at,
             media: Attachment::of(r.media),
             error: (r.error_code.is_some() || r.error_title.is_some()).then_some(
                 ProviderErrorOut {
@@ -321,7 +326,7 @@ macro_rules! message_columns {
     () => {
         "seq, id, conversation_id, channel_id, provider_message_id, direction, type, text, \
          content, preview, context, referral, provider_ts, received_at, status, status_at, \
-         error_code, error_title, sender, deleted_at, (SELECT json_object('id', md.id, 'status', \
+         error_code, error_title, sender, deleted_at, edited_at, (SELECT json_object('id', md.id, 'status', \
          md.status, 'content_type', md.content_type, 'size', md.size, 'sha256', md.sha256, \
          'filename', md.filename, 'error', md.error) FROM media md \
          WHERE md.message_id = messages.id) AS media"
