@@ -136,7 +136,8 @@ test("running it again changes nothing", async () => {
 });
 
 test("a backlog larger than one run's bound is cleared over several runs", async () => {
-  const planted = 2500;
+  // More than one run takes (8 batches of 500), fewer than two do.
+  const planted = 6000;
   const oldKeys = () => withDb((db) => db.prepare("SELECT COUNT(*) AS n FROM idempotency_keys WHERE key LIKE 'backlog-%'").get().n);
   withDb((db) => {
     const insert = db.prepare("INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at) VALUES (?, ?, 'h', 'msg_x', ?)");
