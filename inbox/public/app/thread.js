@@ -174,7 +174,17 @@ export class Thread {
       }
       items.push(bubble(m, this));
     }
+    // An open reaction picker survives a re-render (another message's status arriving, say):
+    // it moves to its message's new bubble, keeping focus, instead of closing under the pointer.
+    const picker = this.el.querySelector(".emoji-picker");
+    const pickingFor = picker?.closest(".message")?.dataset.id;
+    const hadFocus = picker?.contains(document.activeElement);
     this.el.replaceChildren(...items);
+    const bubbleNow = pickingFor && [...this.el.querySelectorAll(".message")].find((b) => b.dataset.id === pickingFor);
+    if (bubbleNow) {
+      bubbleNow.append(picker);
+      if (hadFocus) picker.querySelector("button")?.focus();
+    }
     if (stickToBottom && atBottom) this.el.scrollTop = this.el.scrollHeight;
   }
 
