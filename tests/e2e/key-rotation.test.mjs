@@ -37,6 +37,16 @@ function sealV1(master, secrets, channelId) {
   return `v1.${sealed.toString("base64")}`;
 }
 
+/** A JWT as Ponte signed them before tokens named their key: no `kid` in the header. */
+function legacyToken(master, tenant) {
+  const hmac = (key, text) => createHmac("sha256", key).update(text).digest();
+  const key = hmac(hmac(Buffer.from(master), "ponte/master/v1"), "ponte/jwt/v1");
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${part({ alg: "HS256", typ: "JWT" })}.${part({ tenant, sub: "legacy", role: "agent", iat: now, exp: now + 3600 })}`;
+  return `${input}.${hmac(key, input).toString("base64url")}`;
+}
+
 const restart = async (keys) => {
   await ponte?.stop();
   ponte = await startPonte({ persist, operatorKey, ...keys });
@@ -67,7 +77,7 @@ before(async () => {
   assert.equal(token.status, 201, token.text);
   const upload = await call(ponte, "POST", "/v1/media?filename=a.png", { key: tenant.api_key, body: randomBytes(256), headers: { "content-type": "image/png" } });
   assert.equal(upload.status, 201, upload.text);
-  made = { key: tenant.api_key, channel: { ...channel, accessToken }, token: token.json.token, from: "5511987650001", accessToken, link: upload.json.url };
+  made = { tenant: tenant.id, key: tenant.api_key, channel: { ...channel, accessToken }, token: token.json.token, from: "5511987650001", accessToken, link: upload.json.url };
   // A second channel as a deployment from before key ids holds it.
   const legacyPhone = "120300450068";
   const legacyToken = "EAAG-legacy-token";
@@ -127,6 +137,10 @@ test("with the previous key beside the new one, the channel and A's token work, 
   await restart({ masterKey: KEY_B, masterKeyPrevious: KEY_A });
   assert.equal((await call(ponte, "GET", "/v1/conversations", { key: made.token })).status, 200, "A's token still works");
   assert.equal((await fetch(`${ponte.base}${made.link}`)).status, 200, "A's media link still works");
+  for (const key of [KEY_A, KEY_B]) {
+    const legacy = await call(ponte, "GET", "/v1/conversations", { key: legacyToken(key, made.tenant) });
+    assert.equal(legacy.status, 200, "a token without a key id is checked under each key held");
+  }
   const before = graph.calls.length;
   const send = await sendText(made.key);
   assert.equal(send.status, 201, send.text);
@@ -167,4 +181,8 @@ test("after the reseal, the new key alone sends and receives", async () => {
     assert.equal(graph.calls.length, before + 1);
   }
   assert.equal((await inbound(4)).status, 200, "the webhook's channel opens, not the cached copy sealed under A");
+  assert.equal((await call(ponte, "GET", "/v1/conversations", { key: legacyToken(KEY_B, made.tenant) })).status, 200);
+  assert.equal((await call(ponte, "GET", "/v1/conversations", { key: legacyToken(KEY_A, made.tenant) })).status, 401,
+    "once A is gone, nothing it signed is accepted");
+  assert.equal((await call(ponte, "GET", "/v1/conversations", { key: made.token })).status, 401);
 });
