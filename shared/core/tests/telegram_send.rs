@@ -243,6 +243,11 @@ fn connect_sets_the_webhook_with_the_channels_secret() {
         "https://ponte.example.com/webhooks/telegram/tok"
     );
     assert_eq!(body["secret_token"], "wh-secret");
+    let logged = format!("{request:?}");
+    assert!(
+        !logged.contains("wh-secret") && !logged.contains(TOKEN),
+        "logs never show the bot token or the webhook secret: {logged}"
+    );
     assert!(body["allowed_updates"]
         .as_array()
         .unwrap()

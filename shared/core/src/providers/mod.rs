@@ -49,8 +49,9 @@ pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: String,
-    /// The URL itself carries a credential (Z-API puts its instance token in the path): logs
-    /// show only its origin.
+    /// The request carries a credential outside its headers (Z-API's instance token and
+    /// Telegram's bot token are in the path; Telegram's `setWebhook` body holds the webhook
+    /// secret): logs show only the URL's origin, and no body.
     pub secret_in_url: bool,
 }
 
@@ -108,7 +109,14 @@ impl fmt::Debug for HttpRequest {
             .field("method", &self.method)
             .field("url", &url)
             .field("headers", &headers)
-            .field("body", &self.body)
+            .field(
+                "body",
+                &if self.secret_in_url {
+                    "<redacted>"
+                } else {
+                    self.body.as_str()
+                },
+            )
             .finish()
     }
 }
@@ -139,11 +147,13 @@ mod tests {
         assert_eq!(request.header("content-type"), None);
         let in_url = HttpRequest {
             url: "https://api.example.test/instances/I1/token/s3cret/send-text".into(),
+            body: r#"{"secret_token":"b0dy-secret"}"#.into(),
             secret_in_url: true,
             ..request
         };
         let printed = format!("{in_url:?}");
         assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(!printed.contains("b0dy-secret"), "{printed}");
         assert!(
             printed.contains("https://api.example.test/<redacted>"),
             "{printed}"
