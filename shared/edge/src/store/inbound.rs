@@ -214,9 +214,8 @@ pub fn statements(
     } else {
         APPLY_STATUS_ID
     };
-    let mut moved_at = Vec::with_capacity(
-        batch.statuses.len() + batch.deletions.len() + batch.edits.len(),
-    );
+    let mut moved_at =
+        Vec::with_capacity(batch.statuses.len() + batch.deletions.len() + batch.edits.len());
     for status in &batch.statuses {
         unit_starts.push(out.len());
         moved_at.push(out.len());
