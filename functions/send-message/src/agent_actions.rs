@@ -11,7 +11,7 @@ use ponte_edge::problem::ApiError;
 use ponte_edge::provider_http;
 use ponte_edge::realtime::Events;
 use ponte_edge::store::read::{self, Conversation};
-use ponte_edge::store::{self, conversations, outbound};
+use ponte_edge::store::{self, conversations, recipients};
 use serde::Deserialize;
 use worker::{Env, Request};
 
@@ -52,7 +52,7 @@ pub async fn mark_read(env: &Env, principal: &Principal, id: &str) -> ApiResult 
         let channel = channel_cache::by_id(env, &db, tenant_id, &conversation.channel_id, now_ms())
             .await?
             .ok_or_else(|| ApiError::internal("a conversation's channel is missing"))?;
-        let recipient = outbound::recipient_of_conversation(&db, tenant_id, id)
+        let recipient = recipients::recipient_of_conversation(&db, tenant_id, id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no conversation {id}")))?;
         let identities = recipient.identities();

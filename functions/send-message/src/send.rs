@@ -12,10 +12,9 @@ use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::Events;
 use ponte_edge::store;
 use ponte_edge::store::channels;
-use ponte_edge::store::outbound::{
-    self, Claimed, IdempotencyRecord, NewOutbound, Recipient, Referenced,
-};
+use ponte_edge::store::outbound::{self, Claimed, IdempotencyRecord, NewOutbound};
 use ponte_edge::store::read::{self, Message};
+use ponte_edge::store::recipients::{self, Recipient, Referenced};
 use worker::{D1Database, Env, Headers, Request};
 
 use crate::media::{self, Handover};
@@ -247,7 +246,7 @@ async fn recipient(
     now: i64,
 ) -> Result<Recipient, ApiError> {
     match target {
-        SendTarget::Conversation(id) => outbound::recipient_of_conversation(db, tenant_id, id)
+        SendTarget::Conversation(id) => recipients::recipient_of_conversation(db, tenant_id, id)
             .await?
             .ok_or_else(|| ApiError::InvalidField {
                 field: "conversation_id".into(),
@@ -262,7 +261,7 @@ async fn recipient(
                     reason: "no such channel".into(),
                 });
             }
-            outbound::recipient_by_phone(db, tenant_id, channel_id, to, now).await
+            recipients::recipient_by_phone(db, tenant_id, channel_id, to, now).await
         }
     }
 }
@@ -277,7 +276,7 @@ async fn referenced(
     field: &str,
 ) -> Result<Referenced, ApiError> {
     let found =
-        outbound::message_in_conversation(db, tenant_id, &recipient.conversation_id, message_id)
+        recipients::message_in_conversation(db, tenant_id, &recipient.conversation_id, message_id)
             .await?;
     match found {
         Some(message) if message.provider_message_id.is_some() => Ok(message),

@@ -9,6 +9,7 @@ pub mod media;
 pub mod outbound;
 pub mod presence;
 pub mod read;
+pub mod recipients;
 pub mod reseal;
 pub mod retention;
 pub mod send_recovery;

@@ -1,132 +1,20 @@
-//! Messages sent from the API: who they go to, their idempotency keys, and the send's life as
-//! rows: stored `queued` before the provider is called, claimed by one sender at a time, then
-//! `sent` with the provider's id or `failed` with its reason.
+//! Messages sent from the API: their idempotency keys, and the send's life as rows: stored
+//! `queued` before the provider is called, claimed by one sender at a time, then `sent` with the
+//! provider's id or `failed` with its reason. Who they go to is `store::recipients`.
 
-use ponte_core::identity::{IdentityKey, PhoneNumber};
+use ponte_core::identity::IdentityKey;
 use ponte_core::ids::new_id;
 use ponte_core::status::DeliveryStatus;
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
-use super::inbound::{contact_statement, ArrivalKeys, Target};
 use super::media;
 use super::read::{
     conversation_statement, conversations_of, message_statement, messages_of, Conversation, Message,
 };
+use super::recipients::Recipient;
 use super::{int, opt_int, opt_text, text};
 use crate::problem::ApiError;
-
-/// Where a message goes: a conversation, and how the provider addresses its contact.
-#[derive(Debug, Deserialize)]
-pub struct Recipient {
-    pub conversation_id: String,
-    pub channel_id: String,
-    pub contact_id: String,
-    pub last_inbound_at: Option<i64>,
-    pub phone_e164: Option<String>,
-    /// The contact's identities (`phone:…`, `wa:…`, `lid:…`), newest first, as a JSON array:
-    /// the channel's adapter picks the address its provider takes.
-    identities: String,
-}
-
-impl Recipient {
-    pub fn identities(&self) -> Vec<String> {
-        serde_json::from_str(&self.identities).unwrap_or_default()
-    }
-}
-
-macro_rules! recipient_select {
-    () => {
-        "SELECT c.id AS conversation_id, c.channel_id, c.contact_id, c.last_inbound_at, ct.phone_e164, \
-         (SELECT json_group_array(identity) FROM (SELECT i.identity FROM contact_identities i \
-          WHERE i.contact_id = c.contact_id AND i.tenant_id = c.tenant_id \
-          ORDER BY i.created_at DESC, i.identity)) AS identities \
-         FROM conversations c JOIN contacts ct ON ct.id = c.contact_id "
-    };
-}
-
-pub async fn recipient_of_conversation(
-    db: &D1Database,
-    tenant_id: &str,
-    conversation_id: &str,
-) -> Result<Option<Recipient>, ApiError> {
-    Ok(db
-        .prepare(concat!(
-            recipient_select!(),
-            "WHERE c.tenant_id = ?1 AND c.id = ?2"
-        ))
-        .bind(&[text(tenant_id), text(conversation_id)])?
-        .first(None)
-        .await?)
-}
-
-/// The conversation with `phone` on the channel, created with its contact when new. The phone
-/// is keyed in canonical form, so a Brazilian number written with or without the ninth digit
-/// finds the same contact as an inbound message from it.
-pub async fn recipient_by_phone(
-    db: &D1Database,
-    tenant_id: &str,
-    channel_id: &str,
-    phone: &PhoneNumber,
-    now: i64,
-) -> Result<Recipient, ApiError> {
-    let canonical = phone.canonical().e164();
-    let key = format!("phone:{canonical}");
-    let target = Target {
-        tenant_id,
-        channel_id,
-        received_at: now,
-    };
-    let statements = vec![
-        contact_statement(
-            db,
-            &target,
-            &ArrivalKeys::one(key.clone()),
-            None,
-            Some(&canonical),
-        )?,
-        db.prepare(concat!(
-            recipient_select!(),
-            "WHERE c.tenant_id = ?1 AND c.channel_id = ?2 AND c.contact_id = \
-             (SELECT contact_id FROM contact_identities WHERE tenant_id = ?1 AND identity = ?3)"
-        ))
-        .bind(&[text(tenant_id), text(channel_id), text(&key)])?,
-    ];
-    let results = db.batch(statements).await?;
-    let rows: Vec<Recipient> = results
-        .last()
-        .ok_or_else(|| ApiError::internal("empty batch result"))?
-        .results()?;
-    rows.into_iter()
-        .next()
-        .ok_or_else(|| ApiError::internal("the conversation was not created"))
-}
-
-/// One of our messages as its provider knows it: a reply or a reaction names it.
-#[derive(Debug, Deserialize)]
-pub struct Referenced {
-    /// `None` while the provider has not accepted it yet.
-    pub provider_message_id: Option<String>,
-    pub direction: String,
-    pub text: Option<String>,
-}
-
-/// One of our messages in a conversation, or `None` when there is no such message.
-pub async fn message_in_conversation(
-    db: &D1Database,
-    tenant_id: &str,
-    conversation_id: &str,
-    message_id: &str,
-) -> Result<Option<Referenced>, ApiError> {
-    Ok(db
-        .prepare(
-            "SELECT provider_message_id, direction, text FROM messages \
-             WHERE id = ?1 AND tenant_id = ?2 AND conversation_id = ?3",
-        )
-        .bind(&[text(message_id), text(tenant_id), text(conversation_id)])?
-        .first(None)
-        .await?)
-}
 
 #[derive(Debug, Deserialize)]
 pub struct IdempotencyRecord {
