@@ -79,6 +79,9 @@ pub struct TenantHub {
     state: State,
     env: Env,
     presence: Cell<Presence>,
+    /// Test-only fault injection (`PONTE_FAULT_HUB_DELAY_MS`), read once per instance: 0 in
+    /// every real deployment.
+    fault_delay_ms: u64,
 }
 
 impl DurableObject for TenantHub {
@@ -92,7 +95,9 @@ impl DurableObject for TenantHub {
                 worker::console_error!("hub: creating its tables failed: {e}");
             }
         }
+        let fault_delay_ms = number_var(&env, FAULT_HUB_DELAY_MS, 0).min(30_000);
         Self {
+            fault_delay_ms,
             state,
             env,
             presence: Cell::new(Presence::Unknown),
@@ -328,9 +333,8 @@ impl TenantHub {
     /// Numbers the events in arrival order and sends each to the sockets that follow its
     /// conversation.
     async fn fan_out(&self, mut req: Request) -> Result<Response> {
-        let delay_ms = number_var(&self.env, FAULT_HUB_DELAY_MS, 0).min(30_000);
-        if delay_ms > 0 {
-            Delay::from(std::time::Duration::from_millis(delay_ms)).await;
+        if self.fault_delay_ms > 0 {
+            Delay::from(std::time::Duration::from_millis(self.fault_delay_ms)).await;
         }
         // Read as text: the payloads stay raw JSON and are never parsed into JS objects.
         let Ok(publish) = serde_json::from_str::<PublishRequest>(&req.text().await?) else {

@@ -237,12 +237,12 @@ async fn unprocessable(db: &D1Database, mut event: NewEvent<'_>, reason: String)
     event.http_status = 200;
     event.error = Some(reason.clone());
     let logged = match webhook_events::insert(db, &event) {
-        Ok(statement) => statement.run().await.map(|_| ()),
-        Err(e) => Err(worker::Error::RustError(format!("{e:?}"))),
+        Ok(statement) => statement.run().await.map(|_| ()).map_err(ApiError::from),
+        Err(e) => Err(e),
     };
     if let Err(e) = logged {
         // Not kept, so the provider must send it again.
-        let failure = ApiError::Unavailable(format!("logging webhook {}: {e}", event.id));
+        let failure = ApiError::Unavailable(format!("logging webhook {}: {e:?}", event.id));
         event.outcome = Outcome::StorageFailed;
         return reject(db, event, failure).await;
     }

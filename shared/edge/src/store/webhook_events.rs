@@ -99,6 +99,15 @@ fn bound(statement: D1PreparedStatement, e: &NewEvent) -> Result<D1PreparedState
     ])?)
 }
 
+/// The columns of [`EventRow`], for the list and for one event.
+macro_rules! event_select {
+    () => {
+        "SELECT seq, id, channel_id, provider, received_at, signature_ok, outcome, http_status, \
+         message_count, status_count, ignored_count, error, body_bytes, body_r2_key, replayed_at, \
+         body_purged_at FROM webhook_events"
+    };
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct EventRow {
     #[serde(skip_serializing)]
@@ -131,10 +140,11 @@ pub async fn list(
 ) -> Result<Vec<EventRow>, ApiError> {
     let result = db
         .prepare(
-            "SELECT seq, id, channel_id, provider, received_at, signature_ok, outcome, http_status, message_count, \
-             status_count, ignored_count, error, body_bytes, body_r2_key, replayed_at, body_purged_at FROM webhook_events \
-             WHERE tenant_id = ?1 AND (?2 IS NULL OR channel_id = ?2) AND (?3 IS NULL OR seq < ?3) \
-             ORDER BY seq DESC LIMIT ?4",
+            concat!(
+            event_select!(),
+            " WHERE tenant_id = ?1 AND (?2 IS NULL OR channel_id = ?2) AND (?3 IS NULL OR seq < ?3) \
+             ORDER BY seq DESC LIMIT ?4"
+        ),
         )
         .bind(&[text(tenant_id), opt_text(channel_id), opt_int(before_seq), int(i64::from(limit))])?
         .all()
@@ -207,11 +217,10 @@ pub async fn event(
     id: &str,
 ) -> Result<Option<EventRow>, ApiError> {
     Ok(db
-        .prepare(
-            "SELECT seq, id, channel_id, provider, received_at, signature_ok, outcome, http_status, message_count, \
-             status_count, ignored_count, error, body_bytes, body_r2_key, replayed_at, body_purged_at \
-             FROM webhook_events WHERE id = ?1 AND tenant_id = ?2",
-        )
+        .prepare(concat!(
+            event_select!(),
+            " WHERE id = ?1 AND tenant_id = ?2"
+        ))
         .bind(&[text(id), text(tenant_id)])?
         .first(None)
         .await?)
