@@ -7,6 +7,7 @@ pub mod evolution;
 pub mod lenient;
 pub mod meta;
 mod seam;
+mod settings;
 pub mod telegram;
 pub mod twilio;
 pub mod wppconnect;
@@ -15,10 +16,13 @@ pub mod zapi;
 use std::fmt;
 
 pub use seam::{
-    classify_http, error_reason, parse_base_url, parse_part, public_url, require_text, Answer,
-    Capabilities, Channel, ConnectionState, ConnectionUpdate, Malformed, MediaFetch, MediaUpload,
-    MessageRef, PreparedCall, Provider, Qr, Reply, ResolvedRefs, SendOutcome, Template,
-    Unauthenticated, WebhookRequest,
+    classify_http, error_reason, public_url, Answer, Capabilities, Channel, ConnectionState,
+    ConnectionUpdate, Malformed, MediaFetch, MediaUpload, MessageRef, PreparedCall, Provider, Qr,
+    Reply, ResolvedRefs, SendOutcome, Template, Unauthenticated, WebhookRequest,
+};
+pub use settings::{
+    parse_base_url, parse_part, require_text, ChannelConfig, ChannelSecrets, Settings,
+    StoredSettings,
 };
 
 /// Every provider Ponte speaks. Adding one is its folder plus one line here.

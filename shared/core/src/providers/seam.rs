@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::settings::StoredSettings;
 use super::HttpRequest;
 use crate::model::InboundBatch;
 use crate::outbound::{FieldError, OutboundBody};
@@ -376,19 +377,11 @@ impl std::fmt::Debug for MediaUpload {
 }
 
 /// An opened channel: config parsed, secrets in hand.
-pub trait Channel {
+///
+/// Its settings (config, secrets, endpoints) come from [`StoredSettings`], which every
+/// [`super::Settings`] of a provider's config and secrets types has.
+pub trait Channel: StoredSettings {
     fn provider(&self) -> &'static dyn Provider;
-
-    /// The non-secret config, as stored and shown.
-    fn config(&self) -> Value;
-
-    /// The URLs this channel will call with its credential, each with its config field, for the
-    /// deployment to judge ([`crate::providers::endpoints::check_endpoint`]) before it keeps
-    /// the channel.
-    fn endpoints(&self) -> Vec<(&'static str, &str)>;
-
-    /// The secrets, serialized for sealing at rest.
-    fn secrets(&self) -> Value;
 
     /// Whether group, broadcast and status messages are stored.
     fn includes_groups(&self) -> bool {
@@ -560,42 +553,6 @@ pub fn error_reason(json: &Value) -> Option<String> {
         _ => None,
     })?;
     Some(truncate(text, MAX_REASON_CHARS))
-}
-
-/// A channel's `config` or `secrets` object read into the adapter's type; the error names the
-/// part and what serde found wrong (`config: missing field `instance``).
-pub fn parse_part<T: serde::de::DeserializeOwned>(
-    part: &str,
-    value: Value,
-) -> Result<T, FieldError> {
-    if !value.is_object() {
-        return Err(FieldError::new(part, "must be a JSON object"));
-    }
-    serde_json::from_value(value).map_err(|e| FieldError::new(part, e.to_string()))
-}
-
-/// A config field that holds where an HTTP API lives: an http(s) URL, kept without its trailing
-/// slash.
-pub fn parse_base_url(field: &str, url: &str) -> Result<String, FieldError> {
-    let trimmed = url.trim().trim_end_matches('/');
-    let lower = trimmed.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !trimmed.chars().any(char::is_whitespace) => {
-            Ok(trimmed.to_string())
-        }
-        _ => Err(FieldError::new(field, "must be an http(s) URL")),
-    }
-}
-
-/// A required secret or id: present and not blank.
-pub fn require_text(field: &str, value: &str) -> Result<(), FieldError> {
-    if value.trim().is_empty() {
-        return Err(FieldError::new(field, "must not be empty"));
-    }
-    Ok(())
 }
 
 pub(crate) fn truncate(text: String, max_chars: usize) -> String {

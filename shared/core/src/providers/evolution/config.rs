@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::outbound::FieldError;
-use crate::providers::{parse_base_url, require_text};
+use crate::providers::{parse_base_url, require_text, ChannelConfig, ChannelSecrets};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,18 +26,23 @@ pub struct EvolutionSecrets {
     pub api_key: String,
 }
 
-impl EvolutionConfig {
+impl ChannelConfig for EvolutionConfig {
     /// Checks every field and keeps the base URL in its stored form.
-    pub fn checked(mut self) -> Result<Self, FieldError> {
+    fn checked(mut self) -> Result<Self, FieldError> {
         self.base_url = parse_base_url("config.base_url", &self.base_url)?;
         require_text("config.instance", &self.instance)?;
         Ok(self)
     }
+
+    fn endpoints(&self) -> Vec<(&'static str, &str)> {
+        vec![("config.base_url", &self.base_url)]
+    }
 }
 
-impl EvolutionSecrets {
-    pub fn check(&self) -> Result<(), FieldError> {
-        require_text("secrets.api_key", &self.api_key)
+impl ChannelSecrets for EvolutionSecrets {
+    fn checked(self) -> Result<Self, FieldError> {
+        require_text("secrets.api_key", &self.api_key)?;
+        Ok(self)
     }
 }
 
@@ -76,9 +81,12 @@ mod tests {
         let secrets = EvolutionSecrets {
             api_key: "B6D711FCDE4D4FD5936544120E713976".into(),
         };
-        assert!(secrets.check().is_ok());
+        assert!(secrets.clone().checked().is_ok());
         assert_eq!(format!("{secrets:?}"), "EvolutionSecrets { .. }");
         let blank = EvolutionSecrets { api_key: "".into() };
-        assert_eq!(blank.check().unwrap_err().field, "secrets.api_key");
+        assert_eq!(
+            blank.clone().checked().unwrap_err().field,
+            "secrets.api_key"
+        );
     }
 }

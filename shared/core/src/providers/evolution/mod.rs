@@ -24,8 +24,8 @@ use crate::media::{direct_fetch, whatsapp_media_limit};
 use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
 use crate::providers::{
-    parse_part, Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed,
-    MediaFetch, MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Unauthenticated,
+    Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed, MediaFetch,
+    MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Settings, Unauthenticated,
     WebhookRequest,
 };
 use crate::signature::constant_time_eq;
@@ -42,17 +42,12 @@ impl Provider for Evolution {
     }
 
     fn open(&self, config: Value, secrets: Value) -> Result<Box<dyn Channel>, FieldError> {
-        let config = parse_part::<EvolutionConfig>("config", config)?.checked()?;
-        let secrets: EvolutionSecrets = parse_part("secrets", secrets)?;
-        secrets.check()?;
-        Ok(Box::new(EvolutionChannel { config, secrets }))
+        Ok(Box::new(EvolutionChannel::parse(config, secrets)?))
     }
 }
 
-pub struct EvolutionChannel {
-    pub config: EvolutionConfig,
-    pub secrets: EvolutionSecrets,
-}
+/// A Evolution channel: its settings are all it holds.
+pub type EvolutionChannel = Settings<EvolutionConfig, EvolutionSecrets>;
 
 /// The one credential an Evolution webhook body carries; every other field is skipped unread.
 #[derive(Deserialize)]
@@ -63,18 +58,6 @@ struct BodyCredential {
 impl Channel for EvolutionChannel {
     fn provider(&self) -> &'static dyn Provider {
         &Evolution
-    }
-
-    fn config(&self) -> Value {
-        serde_json::to_value(&self.config).unwrap_or(Value::Null)
-    }
-
-    fn endpoints(&self) -> Vec<(&'static str, &str)> {
-        vec![("config.base_url", &self.config.base_url)]
-    }
-
-    fn secrets(&self) -> Value {
-        serde_json::to_value(&self.secrets).unwrap_or(Value::Null)
     }
 
     fn includes_groups(&self) -> bool {

@@ -11,10 +11,9 @@ use crate::identity::stored_identity;
 use crate::media::whatsapp_media_limit;
 use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
-use crate::providers::seam::parse_part;
 use crate::providers::{
     Answer, Capabilities, Channel, HttpRequest, Malformed, MediaFetch, MediaUpload, MessageRef,
-    PreparedCall, Provider, Reply, ResolvedRefs, SendOutcome, Template, Unauthenticated,
+    PreparedCall, Provider, Reply, ResolvedRefs, SendOutcome, Settings, Template, Unauthenticated,
     WebhookRequest,
 };
 use crate::signature::verify_meta;
@@ -48,38 +47,16 @@ impl Provider for Meta {
     }
 
     fn open(&self, config: Value, secrets: Value) -> Result<Box<dyn Channel>, FieldError> {
-        let config: MetaConfig = parse_part("config", config)?;
-        config
-            .check()
-            .map_err(|reason| FieldError::new("config", reason))?;
-        let secrets: MetaSecrets = parse_part("secrets", secrets)?;
-        secrets
-            .check()
-            .map_err(|reason| FieldError::new("secrets", reason))?;
-        Ok(Box::new(MetaChannel { config, secrets }))
+        Ok(Box::new(MetaChannel::parse(config, secrets)?))
     }
 }
 
-pub struct MetaChannel {
-    pub config: MetaConfig,
-    pub secrets: MetaSecrets,
-}
+/// A Meta channel: its settings are all it holds.
+pub type MetaChannel = Settings<MetaConfig, MetaSecrets>;
 
 impl Channel for MetaChannel {
     fn provider(&self) -> &'static dyn Provider {
         &Meta
-    }
-
-    fn config(&self) -> Value {
-        serde_json::to_value(&self.config).unwrap_or(Value::Null)
-    }
-
-    fn endpoints(&self) -> Vec<(&'static str, &str)> {
-        vec![("config.graph_base_url", self.config.graph_base_url())]
-    }
-
-    fn secrets(&self) -> Value {
-        serde_json::to_value(&self.secrets).unwrap_or(Value::Null)
     }
 
     fn handshake(&self, request: &WebhookRequest) -> Option<Result<Reply, Unauthenticated>> {

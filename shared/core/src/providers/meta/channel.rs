@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::outbound::FieldError;
+use crate::providers::{ChannelConfig, ChannelSecrets};
+
 pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.facebook.com/v23.0";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +67,26 @@ impl MetaSecrets {
             }
         }
         Ok(())
+    }
+}
+
+impl ChannelConfig for MetaConfig {
+    fn checked(self) -> Result<Self, FieldError> {
+        self.check()
+            .map_err(|reason| FieldError::new("config", reason))?;
+        Ok(self)
+    }
+
+    fn endpoints(&self) -> Vec<(&'static str, &str)> {
+        vec![("config.graph_base_url", self.graph_base_url())]
+    }
+}
+
+impl ChannelSecrets for MetaSecrets {
+    fn checked(self) -> Result<Self, FieldError> {
+        self.check()
+            .map_err(|reason| FieldError::new("secrets", reason))?;
+        Ok(self)
     }
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::random_bytes;
 use crate::outbound::FieldError;
-use crate::providers::{parse_base_url, require_text};
+use crate::providers::{parse_base_url, require_text, ChannelConfig, ChannelSecrets};
 
 /// The Bot API; tests and self-hosted Bot API servers set their own `base_url`.
 pub const DEFAULT_BASE_URL: &str = "https://api.telegram.org";
@@ -38,16 +38,20 @@ fn default_base_url() -> String {
     DEFAULT_BASE_URL.to_string()
 }
 
-impl TelegramConfig {
-    pub fn checked(mut self) -> Result<Self, FieldError> {
+impl ChannelConfig for TelegramConfig {
+    fn checked(mut self) -> Result<Self, FieldError> {
         self.base_url = parse_base_url("config.base_url", &self.base_url)?;
         Ok(self)
     }
+
+    fn endpoints(&self) -> Vec<(&'static str, &str)> {
+        vec![("config.base_url", &self.base_url)]
+    }
 }
 
-impl TelegramSecrets {
+impl ChannelSecrets for TelegramSecrets {
     /// The secrets as kept: token checked, a webhook secret generated when none was given.
-    pub fn checked(mut self) -> Result<Self, FieldError> {
+    fn checked(mut self) -> Result<Self, FieldError> {
         require_text("secrets.bot_token", &self.bot_token)?;
         // `123456:ABC-DEF…`: spliced into the path, so nothing that could reshape it.
         let reshapes_the_path = self
@@ -78,7 +82,9 @@ impl TelegramSecrets {
         }
         Ok(self)
     }
+}
 
+impl TelegramSecrets {
     pub fn webhook_secret(&self) -> &str {
         self.webhook_secret.as_deref().unwrap_or_default()
     }

@@ -22,8 +22,8 @@ pub use normalize::message_key;
 use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
 use crate::providers::{
-    parse_part, Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed,
-    MediaFetch, PreparedCall, Provider, Reply, ResolvedRefs, SendOutcome, Unauthenticated,
+    Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed, MediaFetch,
+    PreparedCall, Provider, Reply, ResolvedRefs, SendOutcome, Settings, Unauthenticated,
     WebhookRequest,
 };
 use crate::signature::constant_time_eq;
@@ -58,32 +58,16 @@ impl Provider for Telegram {
     }
 
     fn open(&self, config: Value, secrets: Value) -> Result<Box<dyn Channel>, FieldError> {
-        let config = parse_part::<TelegramConfig>("config", config)?.checked()?;
-        let secrets = parse_part::<TelegramSecrets>("secrets", secrets)?.checked()?;
-        Ok(Box::new(TelegramChannel { config, secrets }))
+        Ok(Box::new(TelegramChannel::parse(config, secrets)?))
     }
 }
 
-pub struct TelegramChannel {
-    pub config: TelegramConfig,
-    pub secrets: TelegramSecrets,
-}
+/// A Telegram channel: its settings are all it holds.
+pub type TelegramChannel = Settings<TelegramConfig, TelegramSecrets>;
 
 impl Channel for TelegramChannel {
     fn provider(&self) -> &'static dyn Provider {
         &Telegram
-    }
-
-    fn config(&self) -> Value {
-        serde_json::to_value(&self.config).unwrap_or(Value::Null)
-    }
-
-    fn endpoints(&self) -> Vec<(&'static str, &str)> {
-        vec![("config.base_url", &self.config.base_url)]
-    }
-
-    fn secrets(&self) -> Value {
-        serde_json::to_value(&self.secrets).unwrap_or(Value::Null)
     }
 
     fn includes_groups(&self) -> bool {

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::identity::PhoneNumber;
 use crate::outbound::FieldError;
-use crate::providers::{parse_base_url, require_text};
+use crate::providers::{parse_base_url, require_text, ChannelConfig, ChannelSecrets};
 
 /// Twilio's REST API; tests point `base_url` at a local emulator.
 pub const DEFAULT_BASE_URL: &str = "https://api.twilio.com";
@@ -34,10 +34,10 @@ fn default_base_url() -> String {
     DEFAULT_BASE_URL.to_string()
 }
 
-impl TwilioConfig {
+impl ChannelConfig for TwilioConfig {
     /// The config as kept: base URL without its trailing slash, the account SID safe to splice
     /// into a path, and `from` written the way Twilio writes it (`+E164`, or `whatsapp:+E164`).
-    pub fn checked(mut self) -> Result<Self, FieldError> {
+    fn checked(mut self) -> Result<Self, FieldError> {
         self.base_url = parse_base_url("config.base_url", &self.base_url)?;
         require_text("config.account_sid", &self.account_sid)?;
         let reshapes_the_path = self.account_sid.chars().any(|c| {
@@ -71,15 +71,22 @@ impl TwilioConfig {
         Ok(self)
     }
 
+    fn endpoints(&self) -> Vec<(&'static str, &str)> {
+        vec![("config.base_url", &self.base_url)]
+    }
+}
+
+impl TwilioConfig {
     /// Whether the channel sends and receives WhatsApp messages, not SMS.
     pub fn is_whatsapp(&self) -> bool {
         self.from.starts_with(WHATSAPP_PREFIX)
     }
 }
 
-impl TwilioSecrets {
-    pub fn check(&self) -> Result<(), FieldError> {
-        require_text("secrets.auth_token", &self.auth_token)
+impl ChannelSecrets for TwilioSecrets {
+    fn checked(self) -> Result<Self, FieldError> {
+        require_text("secrets.auth_token", &self.auth_token)?;
+        Ok(self)
     }
 }
 
@@ -149,7 +156,10 @@ mod tests {
         let secrets = TwilioSecrets {
             auth_token: "  ".into(),
         };
-        assert_eq!(secrets.check().unwrap_err().field, "secrets.auth_token");
+        assert_eq!(
+            secrets.clone().checked().unwrap_err().field,
+            "secrets.auth_token"
+        );
         assert_eq!(format!("{secrets:?}"), "TwilioSecrets { .. }");
     }
 }

@@ -22,8 +22,8 @@ use crate::media::http_host;
 use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
 use crate::providers::{
-    parse_part, Answer, Capabilities, Channel, HttpRequest, Malformed, MediaFetch, PreparedCall,
-    Provider, Reply, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+    Answer, Capabilities, Channel, HttpRequest, Malformed, MediaFetch, PreparedCall, Provider,
+    Reply, ResolvedRefs, SendOutcome, Settings, Unauthenticated, WebhookRequest,
 };
 use crate::signature::{constant_time_eq, sha256_hex, verify_twilio, SignatureError};
 
@@ -61,33 +61,16 @@ impl Provider for Twilio {
     }
 
     fn open(&self, config: Value, secrets: Value) -> Result<Box<dyn Channel>, FieldError> {
-        let config = parse_part::<TwilioConfig>("config", config)?.checked()?;
-        let secrets: TwilioSecrets = parse_part("secrets", secrets)?;
-        secrets.check()?;
-        Ok(Box::new(TwilioChannel { config, secrets }))
+        Ok(Box::new(TwilioChannel::parse(config, secrets)?))
     }
 }
 
-pub struct TwilioChannel {
-    pub config: TwilioConfig,
-    pub secrets: TwilioSecrets,
-}
+/// A Twilio channel: its settings are all it holds.
+pub type TwilioChannel = Settings<TwilioConfig, TwilioSecrets>;
 
 impl Channel for TwilioChannel {
     fn provider(&self) -> &'static dyn Provider {
         &Twilio
-    }
-
-    fn config(&self) -> Value {
-        serde_json::to_value(&self.config).unwrap_or(Value::Null)
-    }
-
-    fn endpoints(&self) -> Vec<(&'static str, &str)> {
-        vec![("config.base_url", &self.config.base_url)]
-    }
-
-    fn secrets(&self) -> Value {
-        serde_json::to_value(&self.secrets).unwrap_or(Value::Null)
     }
 
     /// The signature covers the URL and every form parameter. A JSON body instead carries its

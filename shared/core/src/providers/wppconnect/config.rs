@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::outbound::FieldError;
-use crate::providers::seam::{parse_base_url, require_text};
+use crate::providers::{parse_base_url, require_text, ChannelConfig, ChannelSecrets};
 
 const MAX_SESSION_CHARS: usize = 100;
 
@@ -27,9 +27,9 @@ pub struct WppConnectSecrets {
     pub token: String,
 }
 
-impl WppConnectConfig {
+impl ChannelConfig for WppConnectConfig {
     /// The config as it is stored: `base_url` normalized, everything checked.
-    pub fn checked(self) -> Result<Self, FieldError> {
+    fn checked(self) -> Result<Self, FieldError> {
         let base_url = parse_base_url("config.base_url", &self.base_url)?;
         require_text("config.session", &self.session)?;
         if !is_path_safe(&self.session) || self.session.chars().count() > MAX_SESSION_CHARS {
@@ -41,10 +41,14 @@ impl WppConnectConfig {
         }
         Ok(Self { base_url, ..self })
     }
+
+    fn endpoints(&self) -> Vec<(&'static str, &str)> {
+        vec![("config.base_url", &self.base_url)]
+    }
 }
 
-impl WppConnectSecrets {
-    pub fn check(&self) -> Result<(), FieldError> {
+impl ChannelSecrets for WppConnectSecrets {
+    fn checked(self) -> Result<Self, FieldError> {
         require_text("secrets.token", &self.token)?;
         // The token becomes a header value: a space or line break would corrupt the request.
         if self
@@ -57,7 +61,7 @@ impl WppConnectSecrets {
                 "must not contain spaces or line breaks",
             ));
         }
-        Ok(())
+        Ok(self)
     }
 }
 
@@ -102,15 +106,15 @@ mod tests {
     #[test]
     fn the_token_must_be_one_header_safe_word_and_never_prints() {
         let blank = WppConnectSecrets { token: " ".into() };
-        assert_eq!(blank.check().unwrap_err().field, "secrets.token");
+        assert_eq!(blank.clone().checked().unwrap_err().field, "secrets.token");
         let split = WppConnectSecrets {
             token: "abc\r\nX-Evil: 1".into(),
         };
-        assert_eq!(split.check().unwrap_err().field, "secrets.token");
+        assert_eq!(split.clone().checked().unwrap_err().field, "secrets.token");
         let good = WppConnectSecrets {
             token: "$2b$10$Zk0uQ".into(),
         };
-        assert!(good.check().is_ok());
+        assert!(good.clone().checked().is_ok());
         assert_eq!(format!("{good:?}"), "WppConnectSecrets { .. }");
     }
 }

@@ -32,10 +32,10 @@ use crate::identity::stored_identity;
 use crate::media::{direct_fetch, whatsapp_media_limit};
 use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
-use crate::providers::seam::parse_part;
 use crate::providers::{
     Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed, MediaFetch,
-    MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Unauthenticated, WebhookRequest,
+    MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Settings, Unauthenticated,
+    WebhookRequest,
 };
 
 pub struct WppConnect;
@@ -50,33 +50,16 @@ impl Provider for WppConnect {
     }
 
     fn open(&self, config: Value, secrets: Value) -> Result<Box<dyn Channel>, FieldError> {
-        let config = parse_part::<WppConnectConfig>("config", config)?.checked()?;
-        let secrets: WppConnectSecrets = parse_part("secrets", secrets)?;
-        secrets.check()?;
-        Ok(Box::new(WppConnectChannel { config, secrets }))
+        Ok(Box::new(WppConnectChannel::parse(config, secrets)?))
     }
 }
 
-pub struct WppConnectChannel {
-    pub config: WppConnectConfig,
-    pub secrets: WppConnectSecrets,
-}
+/// A WppConnect channel: its settings are all it holds.
+pub type WppConnectChannel = Settings<WppConnectConfig, WppConnectSecrets>;
 
 impl Channel for WppConnectChannel {
     fn provider(&self) -> &'static dyn Provider {
         &WppConnect
-    }
-
-    fn config(&self) -> Value {
-        serde_json::to_value(&self.config).unwrap_or(Value::Null)
-    }
-
-    fn endpoints(&self) -> Vec<(&'static str, &str)> {
-        vec![("config.base_url", &self.config.base_url)]
-    }
-
-    fn secrets(&self) -> Value {
-        serde_json::to_value(&self.secrets).unwrap_or(Value::Null)
     }
 
     fn includes_groups(&self) -> bool {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::outbound::FieldError;
-use crate::providers::{parse_base_url, require_text};
+use crate::providers::{parse_base_url, require_text, ChannelConfig, ChannelSecrets};
 
 /// Z-API's hosted API; self-hosted deployments and tests set their own `base_url`.
 pub const DEFAULT_BASE_URL: &str = "https://api.z-api.io";
@@ -33,19 +33,24 @@ fn default_base_url() -> String {
     DEFAULT_BASE_URL.to_string()
 }
 
-impl ZApiConfig {
+impl ChannelConfig for ZApiConfig {
     /// The config as it is kept: base URL without its trailing slash, instance id checked.
-    pub fn checked(mut self) -> Result<Self, FieldError> {
+    fn checked(mut self) -> Result<Self, FieldError> {
         self.base_url = parse_base_url("config.base_url", &self.base_url)?;
         require_path_segment("config.instance_id", &self.instance_id)?;
         Ok(self)
     }
+
+    fn endpoints(&self) -> Vec<(&'static str, &str)> {
+        vec![("config.base_url", &self.base_url)]
+    }
 }
 
-impl ZApiSecrets {
-    pub fn check(&self) -> Result<(), FieldError> {
+impl ChannelSecrets for ZApiSecrets {
+    fn checked(self) -> Result<Self, FieldError> {
         require_path_segment("secrets.instance_token", &self.instance_token)?;
-        require_text("secrets.client_token", &self.client_token)
+        require_text("secrets.client_token", &self.client_token)?;
+        Ok(self)
     }
 }
 
@@ -105,14 +110,17 @@ mod tests {
             instance_token: "tok/en".into(),
             client_token: "c".into(),
         };
-        let err = secrets.check().unwrap_err();
+        let err = secrets.clone().checked().unwrap_err();
         assert_eq!(err.field, "secrets.instance_token");
         assert!(!err.reason.contains("tok/en"));
         let blank = ZApiSecrets {
             instance_token: "t".into(),
             client_token: "  ".into(),
         };
-        assert_eq!(blank.check().unwrap_err().field, "secrets.client_token");
+        assert_eq!(
+            blank.clone().checked().unwrap_err().field,
+            "secrets.client_token"
+        );
         assert_eq!(format!("{blank:?}"), "ZApiSecrets { .. }");
     }
 }

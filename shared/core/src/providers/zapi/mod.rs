@@ -22,8 +22,8 @@ use crate::media::{direct_fetch, whatsapp_media_limit};
 use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
 use crate::providers::{
-    parse_part, Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed,
-    MediaFetch, MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Unauthenticated,
+    Answer, Capabilities, Channel, ConnectionUpdate, HttpRequest, Malformed, MediaFetch,
+    MessageRef, PreparedCall, Provider, ResolvedRefs, SendOutcome, Settings, Unauthenticated,
     WebhookRequest,
 };
 
@@ -39,33 +39,16 @@ impl Provider for ZApi {
     }
 
     fn open(&self, config: Value, secrets: Value) -> Result<Box<dyn Channel>, FieldError> {
-        let config = parse_part::<ZApiConfig>("config", config)?.checked()?;
-        let secrets: ZApiSecrets = parse_part("secrets", secrets)?;
-        secrets.check()?;
-        Ok(Box::new(ZApiChannel { config, secrets }))
+        Ok(Box::new(ZApiChannel::parse(config, secrets)?))
     }
 }
 
-pub struct ZApiChannel {
-    pub config: ZApiConfig,
-    pub secrets: ZApiSecrets,
-}
+/// A ZApi channel: its settings are all it holds.
+pub type ZApiChannel = Settings<ZApiConfig, ZApiSecrets>;
 
 impl Channel for ZApiChannel {
     fn provider(&self) -> &'static dyn Provider {
         &ZApi
-    }
-
-    fn config(&self) -> Value {
-        serde_json::to_value(&self.config).unwrap_or(Value::Null)
-    }
-
-    fn endpoints(&self) -> Vec<(&'static str, &str)> {
-        vec![("config.base_url", &self.config.base_url)]
-    }
-
-    fn secrets(&self) -> Value {
-        serde_json::to_value(&self.secrets).unwrap_or(Value::Null)
     }
 
     fn includes_groups(&self) -> bool {
