@@ -4,6 +4,7 @@
 //! Every decision (does this contact exist? is this message new?) is taken inside the batch by the
 //! SQL itself, so two deliveries of the same webhook racing each other cannot both insert.
 
+mod aliases;
 mod changes;
 
 use ponte_core::identity::{ContactRef, MAX_IDENTITY_KEYS};
@@ -20,6 +21,7 @@ use super::media::{self, MediaJob};
 use super::read::{conversation_columns, message_columns};
 use super::{int, opt_int, opt_text, text};
 use crate::problem::ApiError;
+use aliases::named_message_id;
 
 pub struct Target<'a> {
     pub tenant_id: &'a str,
@@ -71,9 +73,12 @@ impl ArrivalKeys {
 /// Returns the message only when its status really moved, so a repeated status publishes nothing.
 macro_rules! apply_status {
     () => {
-        "UPDATE messages SET status = ?3, status_rank = ?4, status_at = ?5, error_code = ?6, \
-         error_title = ?7 WHERE channel_id = ?1 AND provider_message_id = ?2 AND status_rank < ?4 \
-         RETURNING "
+        concat!(
+            "UPDATE messages SET status = ?3, status_rank = ?4, status_at = ?5, error_code = ?6, \
+             error_title = ?7 WHERE channel_id = ?1 AND status_rank < ?4 AND provider_message_id = ",
+            named_message_id!(),
+            " RETURNING "
+        )
     };
 }
 
@@ -111,6 +116,7 @@ const KEEP_PENDING_STATUS: &str =
      status_rank, status_at, error_code, error_title, received_at, tenant_id) \
      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS \
      (SELECT 1 FROM messages WHERE channel_id = ?1 AND provider_message_id = ?2) \
+     AND NOT EXISTS (SELECT 1 FROM messages WHERE channel_id = ?1 AND provider_alias_id = ?2) \
      ON CONFLICT (channel_id, provider_message_id, status) DO NOTHING";
 
 /// The messages whose ids are `?1` (a JSON array), in tenant `?2`, as they are now.
@@ -208,6 +214,11 @@ pub fn statements(
             }
         }
         message_ids.push(id);
+    }
+    // Before the statuses, which may name a message by the alias this same delivery gives it.
+    for alias in &batch.aliases {
+        unit_starts.push(out.len());
+        out.push(aliases::alias_statement(db, to, alias)?);
     }
     let apply = if listening {
         APPLY_STATUS_ROW
