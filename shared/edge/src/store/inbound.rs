@@ -187,7 +187,7 @@ pub fn statements(
     for edit in &batch.edits {
         unit_starts.push(out.len());
         moved_at.push(out.len());
-        out.push(in_place::edit_statement(db, to, edit, listening)?);
+        out.extend(in_place::edit_statements(db, to, edit, listening)?);
     }
     let mut connection_at = None;
     if let Some(update) = &batch.connection {
