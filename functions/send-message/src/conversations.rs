@@ -1,13 +1,16 @@
-//! The read API: `GET /v1/conversations[/{id}[/messages]]`, `GET /v1/messages/{id}` and
-//! `GET /v1/contacts/{id}`.
+//! Conversations: `GET /v1/conversations[/{id}[/messages]]`, `GET /v1/messages/{id}`, and
+//! `POST /v1/conversations`, which opens one without sending.
 //! Another tenant's ids answer 404, exactly like ids that do not exist.
 
 use ponte_core::cursor;
+use ponte_core::identity::PhoneNumber;
 use ponte_edge::auth::Principal;
-use ponte_edge::http::{json, limit_param, page, query_pairs, query_param, ApiResult};
+use ponte_edge::channel_cache;
+use ponte_edge::http::{json, limit_param, page, query_pairs, query_param, read_json, ApiResult};
 use ponte_edge::problem::ApiError;
 use ponte_edge::store::read::{self, ConversationFilter, Order};
-use ponte_edge::store::{self, counts};
+use ponte_edge::store::{self, contacts, counts, recipients};
+use serde::Deserialize;
 use worker::{Env, Request};
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -97,9 +100,82 @@ pub async fn message(env: &Env, principal: &Principal, id: &str) -> ApiResult {
     }
 }
 
-pub async fn contact(env: &Env, principal: &Principal, id: &str) -> ApiResult {
-    match read::contact(&store::db(env)?, principal.tenant_id(), id).await? {
-        Some(contact) => json(200, &contact),
-        None => Err(ApiError::NotFound(format!("no contact {id}"))),
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenConversation {
+    channel_id: String,
+    contact_id: Option<String>,
+    to: Option<String>,
+}
+
+/// `POST /v1/conversations`: the conversation of a contact (or of a number) on a channel, found
+/// or created, without sending anything, so that an agent can start from a CRM record. `201`
+/// when it is new, `200` when it was there. The first send still meets the window's rules.
+pub async fn open(req: &mut Request, env: &Env, principal: &Principal, now: i64) -> ApiResult {
+    let body: OpenConversation = read_json(req).await?;
+    let tenant_id = principal.tenant_id();
+    let db = store::db(env)?;
+    let channel = channel_cache::by_id(env, &db, tenant_id, &body.channel_id, now)
+        .await?
+        .ok_or_else(|| invalid("channel_id", "no such channel"))?;
+    let provider = channel.channel.provider().name();
+    let unreachable = |field: &str| {
+        invalid(
+            field,
+            format!("a {provider} channel has no way to reach this contact"),
+        )
+    };
+    let recipient = match (&body.contact_id, &body.to) {
+        (Some(contact_id), None) => {
+            let identities = contacts::identities(&db, tenant_id, contact_id).await?;
+            let Some(first) = identities.first() else {
+                return Err(invalid("contact_id", "no such contact"));
+            };
+            let keys: Vec<&str> = identities.iter().map(String::as_str).collect();
+            if channel.channel.address(&keys).is_none() {
+                return Err(unreachable("contact_id"));
+            }
+            recipients::recipient_by_contact(
+                &db,
+                tenant_id,
+                &body.channel_id,
+                contact_id,
+                first,
+                now,
+            )
+            .await?
+            .ok_or_else(|| invalid("contact_id", "no such contact"))?
+        }
+        (None, Some(to)) => {
+            let phone = PhoneNumber::parse(to).map_err(|e| invalid("to", e.to_string()))?;
+            let key = format!("phone:{}", phone.canonical().e164());
+            if channel.channel.address(&[key.as_str()]).is_none() {
+                return Err(unreachable("to"));
+            }
+            recipients::recipient_by_phone(&db, tenant_id, &body.channel_id, &phone, now).await?
+        }
+        _ => {
+            return Err(invalid(
+                "contact_id",
+                "give either contact_id or to, not both",
+            ))
+        }
+    };
+    let conversation = read::conversation(&db, tenant_id, &recipient.conversation_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("the conversation just opened is missing"))?;
+    // The arrival view stamps a new conversation with this request's time.
+    let status = if conversation.created_at == now {
+        201
+    } else {
+        200
+    };
+    json(status, &conversation)
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
+    ApiError::InvalidField {
+        field: field.into(),
+        reason: reason.into(),
     }
 }

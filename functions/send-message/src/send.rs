@@ -55,6 +55,16 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
 
     let policy = Policy::from_env(env);
     let recipient = recipient(env, &db, tenant_id, &request.target, now).await?;
+    if recipient.blocked_at.is_some() {
+        let field = match request.target {
+            SendTarget::Conversation(_) => "conversation_id",
+            SendTarget::Phone { .. } => "to",
+        };
+        return Err(ApiError::InvalidField {
+            field: field.into(),
+            reason: "the contact is blocked; unblock them (PATCH /v1/contacts/{id}) to send".into(),
+        });
+    }
     let channel = channel_cache::by_id(env, &db, tenant_id, &recipient.channel_id, now)
         .await?
         .ok_or_else(|| ApiError::internal("a conversation's channel is missing"))?;

@@ -1,6 +1,7 @@
 //! D1 access. Every statement is a constant with bound parameters; every query filters by tenant.
 
 pub mod channels;
+pub mod contacts;
 pub mod conversations;
 pub mod counts;
 pub mod dead_letters;
