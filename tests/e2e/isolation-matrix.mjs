@@ -124,6 +124,9 @@ export const MATRIX = {
     // Tenants are apart: B may link its own contact to a record number A uses.
     { path: `/v1/contacts/${b.conversation.contact.id}`, body: { external_refs: [a.contacts[0].externalRef] }, expect: all(200),
       check: (res) => assert.deepEqual(jsonOf(res).external_refs, [a.contacts[0].externalRef]) }] },
+  "POST /v1/contacts/{id}/merge": { expect: all(404), asks: () => [
+    ...a.conversations.map((c) => ({ aId: c.contact.id, make: (id) => ({ path: `/v1/contacts/${id}/merge`, body: { other: b.conversation.contact.id } }) })),
+    ...a.conversations.map((c) => ({ aId: c.contact.id, expect: all(422), make: (id) => ({ path: `/v1/contacts/${b.conversation.contact.id}/merge`, body: { other: id } }) }))] },
   "GET /v1/contacts/{id}/conversations": { expect: all(404),
     asks: () => a.conversations.map((c) => ({ aId: c.contact.id, make: (id) => ({ path: `/v1/contacts/${id}/conversations` }) })) },
   "POST /v1/conversations": { expect: all(422), asks: () => [

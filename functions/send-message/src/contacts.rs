@@ -1,7 +1,8 @@
 //! The contacts API: `GET /v1/contacts` (search by name, any written form of a number, any
 //! identity or email, or `external=system:type:id`), `GET` and `PATCH /v1/contacts/{id}`, and
-//! `GET /v1/contacts/{id}/conversations`. Another tenant's ids answer 404, like ids that do not
-//! exist.
+//! `GET /v1/contacts/{id}/conversations`, `POST /v1/contacts/{id}/merge`. A merged-away id
+//! reads and writes the contact it became. Another tenant's ids answer 404, like ids that do
+//! not exist.
 
 use ponte_core::contact_fields::{check_external_refs, email, merge_patch, name};
 use ponte_core::cursor;
@@ -10,13 +11,15 @@ use ponte_edge::auth::Principal;
 use ponte_edge::http::{json, limit_param, page, query_pairs, query_param, read_json, ApiResult};
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
-use ponte_edge::store;
+use ponte_edge::realtime::Events;
 use ponte_edge::store::contacts::{
     self, ContactChange, ContactSearch, ExternalRef, MAX_ATTRIBUTES_BYTES,
 };
+use ponte_edge::store::inbound::merge_statement;
+use ponte_edge::store::{self, merges};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
-use worker::{Env, Request};
+use worker::{D1Database, Env, Request};
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -102,8 +105,21 @@ fn external_ref(raw: &str) -> Result<ExternalRef, ApiError> {
     Ok(r)
 }
 
+/// The contact `id` names now: itself, or the one it was merged into, so that an id a CRM kept
+/// from before a merge still reads and writes the person.
+async fn current(db: &D1Database, tenant_id: &str, id: &str) -> Result<String, ApiError> {
+    if contacts::find(db, tenant_id, id).await?.is_some() {
+        return Ok(id.to_string());
+    }
+    merges::contact_now(db, tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no contact {id}")))
+}
+
 pub async fn get(env: &Env, principal: &Principal, id: &str) -> ApiResult {
-    match contacts::view(&store::db(env)?, principal.tenant_id(), id).await? {
+    let db = store::db(env)?;
+    let id = current(&db, principal.tenant_id(), id).await?;
+    match contacts::view(&db, principal.tenant_id(), &id).await? {
         Some(contact) => json(200, &contact),
         None => Err(ApiError::NotFound(format!("no contact {id}"))),
     }
@@ -112,11 +128,38 @@ pub async fn get(env: &Env, principal: &Principal, id: &str) -> ApiResult {
 pub async fn conversations(env: &Env, principal: &Principal, id: &str) -> ApiResult {
     let db = store::db(env)?;
     let tenant_id = principal.tenant_id();
-    if contacts::find(&db, tenant_id, id).await?.is_none() {
-        return Err(ApiError::NotFound(format!("no contact {id}")));
-    }
-    let rows = contacts::conversations(&db, tenant_id, id).await?;
+    let id = current(&db, tenant_id, id).await?;
+    let rows = contacts::conversations(&db, tenant_id, &id).await?;
     json(200, &json!({ "data": rows }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeRequest {
+    other: String,
+}
+
+/// `POST /v1/contacts/{id}/merge`: `other` is the same person as `id`, and becomes it.
+pub async fn merge(req: &mut Request, env: &Env, principal: &Principal, id: &str) -> ApiResult {
+    let body: MergeRequest = read_json(req).await?;
+    let tenant_id = principal.tenant_id();
+    let db = store::db(env)?;
+    let survivor = current(&db, tenant_id, id).await?;
+    let other = current(&db, tenant_id, &body.other)
+        .await
+        .map_err(|_| invalid("other", "no such contact"))?;
+    if other == survivor {
+        return Err(invalid("other", "is already this contact"));
+    }
+    let now = now_ms();
+    db.batch(vec![merge_statement(
+        &db, tenant_id, &survivor, &other, now,
+    )?])
+    .await?;
+    let mut events = Events::default();
+    events.contact_merged(&survivor, &other);
+    events.publish(env, tenant_id).await;
+    get(env, principal, &survivor).await
 }
 
 /// `null` is a value here (it clears the field); only an absent field is left alone.
@@ -140,6 +183,7 @@ pub async fn update(req: &mut Request, env: &Env, principal: &Principal, id: &st
     let patch: ContactPatch = read_json(req).await?;
     let tenant_id = principal.tenant_id();
     let db = store::db(env)?;
+    let id = &current(&db, tenant_id, id).await?;
     let current = contacts::find(&db, tenant_id, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no contact {id}")))?;

@@ -8,10 +8,10 @@ use ponte_edge::auth::Principal;
 use ponte_edge::channel_cache;
 use ponte_edge::http::{json, limit_param, page, query_pairs, query_param, read_json, ApiResult};
 use ponte_edge::problem::ApiError;
-use ponte_edge::store::read::{self, ConversationFilter, Order};
-use ponte_edge::store::{self, contacts, counts, recipients};
+use ponte_edge::store::read::{self, Conversation, ConversationFilter, Order};
+use ponte_edge::store::{self, contacts, counts, merges, recipients};
 use serde::Deserialize;
-use worker::{Env, Request};
+use worker::{D1Database, Env, Request};
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -63,11 +63,25 @@ pub async fn counts(env: &Env, principal: &Principal) -> ApiResult {
     )
 }
 
-pub async fn get(env: &Env, principal: &Principal, id: &str) -> ApiResult {
-    match read::conversation(&store::db(env)?, principal.tenant_id(), id).await? {
-        Some(conversation) => json(200, &conversation),
-        None => Err(ApiError::NotFound(format!("no conversation {id}"))),
+/// The conversation `id` names: itself, or, when a contact merge combined it into another, that
+/// one, so that reads follow a merge.
+async fn found(db: &D1Database, tenant_id: &str, id: &str) -> Result<Conversation, ApiError> {
+    if let Some(conversation) = read::conversation(db, tenant_id, id).await? {
+        return Ok(conversation);
     }
+    if let Some(now) = merges::conversation_now(db, tenant_id, id).await? {
+        if let Some(conversation) = read::conversation(db, tenant_id, &now).await? {
+            return Ok(conversation);
+        }
+    }
+    Err(ApiError::NotFound(format!("no conversation {id}")))
+}
+
+pub async fn get(env: &Env, principal: &Principal, id: &str) -> ApiResult {
+    json(
+        200,
+        &found(&store::db(env)?, principal.tenant_id(), id).await?,
+    )
 }
 
 pub async fn messages(req: &Request, env: &Env, principal: &Principal, id: &str) -> ApiResult {
@@ -83,13 +97,16 @@ pub async fn messages(req: &Request, env: &Env, principal: &Principal, id: &str)
         None => None,
     };
     let db = store::db(env)?;
-    if read::conversation(&db, principal.tenant_id(), id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound(format!("no conversation {id}")));
-    }
-    let rows = read::messages(&db, principal.tenant_id(), id, order, after, limit).await?;
+    let conversation = found(&db, principal.tenant_id(), id).await?;
+    let rows = read::messages(
+        &db,
+        principal.tenant_id(),
+        &conversation.id,
+        order,
+        after,
+        limit,
+    )
+    .await?;
     page(rows, limit, |m| cursor::encode(&(m.timestamp, m.seq)))
 }
 

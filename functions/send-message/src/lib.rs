@@ -98,6 +98,9 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         (Method::Get, ["v1", "contacts"]) => contacts::list(req, env, &principal).await,
         (Method::Get, ["v1", "contacts", id]) => contacts::get(env, &principal, id).await,
         (Method::Patch, ["v1", "contacts", id]) => contacts::update(req, env, &principal, id).await,
+        (Method::Post, ["v1", "contacts", id, "merge"]) => {
+            contacts::merge(req, env, &principal, id).await
+        }
         (Method::Get, ["v1", "contacts", id, "conversations"]) => {
             contacts::conversations(env, &principal, id).await
         }

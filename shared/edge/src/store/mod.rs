@@ -7,6 +7,7 @@ pub mod counts;
 pub mod dead_letters;
 pub mod inbound;
 pub mod media;
+pub mod merges;
 pub mod outbound;
 pub mod presence;
 pub mod read;
