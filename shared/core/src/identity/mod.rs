@@ -5,8 +5,15 @@
 //! one contact, unique per tenant. Aliases are plain strings `kind:value` so that one indexed
 //! `IN (...)` lookup finds the contact whatever the provider gave us.
 
+mod brazil;
+mod error;
 mod keys;
+mod national;
 mod phone;
+mod readable;
+mod written;
 
+pub use error::PhoneError;
 pub use keys::{stored_identity, ContactRef, IdentityKey, MAX_IDENTITY_KEYS};
-pub use phone::{PhoneError, PhoneNumber};
+pub use phone::PhoneNumber;
+pub use readable::Readable;
