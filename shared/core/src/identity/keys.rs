@@ -101,7 +101,7 @@ impl ContactRef {
         let mut contact = Self::default();
         if let Some(wa_id) = wa_id {
             if let Ok(phone) = PhoneNumber::parse(wa_id) {
-                contact.push(IdentityKey::Phone(phone.canonical()));
+                contact.push(phone.identity_key());
             }
             contact.push(IdentityKey::WhatsApp(wa_id.to_string()));
         }
