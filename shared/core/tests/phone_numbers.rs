@@ -49,11 +49,14 @@ fn hyphenated(subscriber: &str) -> String {
     format!("{head}-{tail}")
 }
 
-/// Every way of writing a number that names its country (`national` without trunk prefix).
+/// Every way of writing a number that names its country: `national` is the number after the
+/// country code, `spaced` the same with a space after its area code.
 fn international_forms(country: &str, national: &str, spaced: &str) -> Vec<String> {
     let full = format!("{country}{national}");
+    let (area, rest) = spaced.split_once(' ').unwrap_or((spaced, ""));
     vec![
         format!("+{full}"),
+        format!("+{country} ({area}) {rest}"),
         full.clone(),
         format!("+{country} {spaced}"),
         format!(" +{country}.{} ", spaced.replace([' ', '-'], ".")),

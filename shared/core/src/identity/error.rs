@@ -57,7 +57,8 @@ impl fmt::Display for PhoneError {
             Self::Subscriber(number) => write!(
                 f,
                 "{number} is not a Brazilian number: a landline has 8 digits starting with 2 to 5, \
-                 a mobile 9 digits starting with 9"
+                 a mobile 9 digits starting with 9 (or 8 starting with 6 to 9, as registered \
+                 before the ninth digit)"
             ),
         }
     }
