@@ -80,6 +80,12 @@ pub async fn upload(req: &Request, env: &Env, principal: &Principal, now: i64) -
             reason: format!("must be 1 to {MAX_FILENAME_CHARS} characters"),
         });
     }
+    if let Some(size) = length.filter(|l| *l > max) {
+        r2_stream::discard(chunks, size.min(r2_stream::DISCARD_MAX_BYTES)).await;
+        return Err(ApiError::PayloadTooLarge(
+            StreamError::TooLarge { size, max }.describe(),
+        ));
+    }
     let bucket = env
         .bucket(BLOBS)
         .map_err(|e| ApiError::internal(format!("binding {BLOBS}: {e}")))?;

@@ -114,6 +114,22 @@ pub async fn into_r2(
     chunks_into_r2(bucket, key, chunks_of(body), length, content_type, max).await
 }
 
+/// How much of a request body declared too large is read and thrown away before the refusal.
+pub const DISCARD_MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Reads up to `limit` bytes of a refused request body. A caller still sending it (the router's
+/// hop to this Worker) then takes the answer instead of seeing its request cut off, which would
+/// turn the 413 into a bare 500; past `limit` the body is cut off all the same.
+pub async fn discard(mut chunks: Chunks, limit: u64) {
+    let mut read = 0u64;
+    while read < limit {
+        match chunks.next().await {
+            Some(Ok(chunk)) => read += chunk.len() as u64,
+            _ => break,
+        }
+    }
+}
+
 /// Streams `chunks` into `bucket` at `key`, `length` bytes if known. A known length streams
 /// through one put; an unknown one goes up in parts of [`PART_BYTES`] (R2 takes a single stream
 /// only when its length is known), so neither is ever held whole.
