@@ -68,33 +68,20 @@ pub async fn recipient_by_phone(
 ) -> Result<Recipient, ApiError> {
     let canonical = phone.canonical().e164();
     let key = format!("phone:{canonical}");
+    let read = db
+        .prepare(concat!(
+            recipient_select!(),
+            "WHERE c.tenant_id = ?1 AND c.channel_id = ?2 AND c.contact_id = \
+             (SELECT contact_id FROM contact_identities WHERE tenant_id = ?1 AND identity = ?3)"
+        ))
+        .bind(&[text(tenant_id), text(channel_id), text(&key)])?;
     let target = Target {
         tenant_id,
         channel_id,
         received_at: now,
     };
-    let statements = vec![
-        contact_statement(
-            db,
-            &target,
-            &ArrivalKeys::one(key.clone()),
-            None,
-            Some(&canonical),
-        )?,
-        db.prepare(concat!(
-            recipient_select!(),
-            "WHERE c.tenant_id = ?1 AND c.channel_id = ?2 AND c.contact_id = \
-             (SELECT contact_id FROM contact_identities WHERE tenant_id = ?1 AND identity = ?3)"
-        ))
-        .bind(&[text(tenant_id), text(channel_id), text(&key)])?,
-    ];
-    let results = db.batch(statements).await?;
-    let rows: Vec<Recipient> = results
-        .last()
-        .ok_or_else(|| ApiError::internal("empty batch result"))?
-        .results()?;
-    rows.into_iter()
-        .next()
+    arrive_then_read(db, &target, key.clone(), Some(&canonical), read)
+        .await?
         .ok_or_else(|| ApiError::internal("the conversation was not created"))
 }
 
@@ -109,26 +96,31 @@ pub async fn recipient_by_contact(
     identity: &str,
     now: i64,
 ) -> Result<Option<Recipient>, ApiError> {
+    let read = db
+        .prepare(concat!(
+            recipient_select!(),
+            "WHERE c.tenant_id = ?1 AND c.channel_id = ?2 AND c.contact_id = ?3"
+        ))
+        .bind(&[text(tenant_id), text(channel_id), text(contact_id)])?;
     let target = Target {
         tenant_id,
         channel_id,
         received_at: now,
     };
-    let statements = vec![
-        contact_statement(
-            db,
-            &target,
-            &ArrivalKeys::one(identity.to_string()),
-            None,
-            None,
-        )?,
-        db.prepare(concat!(
-            recipient_select!(),
-            "WHERE c.tenant_id = ?1 AND c.channel_id = ?2 AND c.contact_id = ?3"
-        ))
-        .bind(&[text(tenant_id), text(channel_id), text(contact_id)])?,
-    ];
-    let results = db.batch(statements).await?;
+    arrive_then_read(db, &target, identity.to_string(), None, read).await
+}
+
+/// In one batch: the contact known by `key` arrives on the channel (it and its conversation
+/// created when new), then `read` reads the recipient back.
+async fn arrive_then_read(
+    db: &D1Database,
+    target: &Target<'_>,
+    key: String,
+    phone: Option<&str>,
+    read: worker::D1PreparedStatement,
+) -> Result<Option<Recipient>, ApiError> {
+    let arrive = contact_statement(db, target, &ArrivalKeys::one(key), None, phone)?;
+    let results = db.batch(vec![arrive, read]).await?;
     let rows: Vec<Recipient> = results
         .last()
         .ok_or_else(|| ApiError::internal("empty batch result"))?
