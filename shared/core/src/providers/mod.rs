@@ -5,6 +5,7 @@
 pub mod endpoints;
 pub mod evolution;
 pub mod lenient;
+pub mod messenger;
 pub mod meta;
 mod seam;
 mod settings;
@@ -26,13 +27,14 @@ pub use settings::{
 };
 
 /// Every provider Ponte speaks. Adding one is its folder plus one line here.
-static PROVIDERS: [&dyn Provider; 6] = [
+static PROVIDERS: [&dyn Provider; 7] = [
     &meta::Meta,
     &evolution::Evolution,
     &zapi::ZApi,
     &wppconnect::WppConnect,
     &telegram::Telegram,
     &twilio::Twilio,
+    &messenger::Messenger,
 ];
 
 /// The provider registered under `name`, as in `/webhooks/{name}/{token}`.
