@@ -5,6 +5,7 @@
 //! SQL itself, so two deliveries of the same webhook racing each other cannot both insert.
 
 mod changes;
+mod watermarks;
 
 use ponte_core::identity::{ContactRef, MAX_IDENTITY_KEYS};
 use ponte_core::ids::new_id;
@@ -215,7 +216,7 @@ pub fn statements(
         APPLY_STATUS_ID
     };
     let mut moved_at =
-        Vec::with_capacity(batch.statuses.len() + batch.deletions.len() + batch.edits.len());
+        Vec::with_capacity(batch.status_count() + batch.deletions.len() + batch.edits.len());
     for status in &batch.statuses {
         unit_starts.push(out.len());
         moved_at.push(out.len());
@@ -245,6 +246,18 @@ pub fn statements(
         unit_starts.push(out.len());
         moved_at.push(out.len());
         out.push(edit_statement(db, apply_edit, to, edit)?);
+    }
+    // After the messages, like the statuses: an echo stored by this delivery can move too.
+    for watermark in &batch.watermarks {
+        unit_starts.push(out.len());
+        moved_at.push(out.len());
+        out.push(watermarks::watermark_statement(
+            db,
+            to.tenant_id,
+            to.channel_id,
+            watermark,
+            listening,
+        )?);
     }
     let mut connection_at = None;
     if let Some(update) = &batch.connection {
