@@ -224,6 +224,21 @@ describe("messenger: sending", () => {
     assert.equal((await messageOf(s, refused.json.message.id)).status, "failed");
   });
 
+  test("a message to a contact silent for over 24 hours is 422 naming the window, and never reaches Meta", async () => {
+    const s = await setup();
+    const from = nextUser();
+    const longAgo = Date.now() - 25 * 3600 * 1000;
+    await post(s, messengerWebhook({ account: s.page, events: [textEvent({ from, to: s.page, mid: `m_old-${from}`, text: "Oi", timestamp: longAgo })] }));
+    const { json } = await call(ponte, "GET", "/v1/conversations", { key: s.key });
+    const before = sendCount();
+    const res = await send(s, { conversation_id: json.data[0].id, ...text("Ainda aí?") });
+    assert.equal(res.status, 422, res.text);
+    assert.equal(res.json.field, "type");
+    assert.match(res.json.detail, /24 hours/);
+    assert.doesNotMatch(res.json.detail, /template/, "messenger has no templates to offer");
+    assert.equal(sendCount(), before);
+  });
+
   test("marking the conversation read sends mark_seen with the page token", async () => {
     const s = await setup();
     const { from, conversation } = await withContact(s);

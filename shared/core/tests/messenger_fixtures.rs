@@ -309,6 +309,16 @@ fn instagram_contacts_are_igsids_and_instagram_reads_and_unsends_are_applied() {
         seen.watermarks[0].contact.identity_keys(),
         [format!("igsid:{IG_USER}")]
     );
+    let named_seen = String::from_utf8(fixture("instagram_seen"))
+        .unwrap()
+        .replace("\"read\"", "\"messaging_seen\"");
+    let batch = channel()
+        .normalize(&request(named_seen.as_bytes(), &[], &[]))
+        .unwrap();
+    assert_eq!(
+        batch.statuses, seen.statuses,
+        "messaging_seen reads as read"
+    );
     let deleted = parse("instagram_deleted");
     assert_eq!(
         deleted.deletions,
