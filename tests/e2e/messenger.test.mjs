@@ -8,6 +8,7 @@ import { after, before, describe, test } from "node:test";
 import {
   answers, deliveryEvent, editEvent, messengerWebhook, readEvent, signMessenger, startMessenger, textEvent,
 } from "../../tools/messenger-emulator.mjs";
+import { startMediaHost } from "../../tools/media-host.mjs";
 import { allMessages, call, createChannel, createTenant, eventually, openSocket, startPonte } from "./harness.mjs";
 
 const APP_SECRET = "e2e-messenger-app-secret";
@@ -17,6 +18,7 @@ const SENDS = /\/messages$/;
 
 let ponte;
 let emulator;
+let host;
 let pages = 0;
 let users = 0;
 // Distinct pages and users keep one test's scripted answers and echoes from reaching another's.
@@ -24,12 +26,12 @@ const nextPage = () => String(1122334400 + ++pages);
 const nextUser = () => String(6543210987600000 + ++users * 97);
 
 before(async () => {
-  emulator = await startMessenger();
+  [emulator, host] = await Promise.all([startMessenger(), startMediaHost()]);
   ponte = await startPonte({ vars: { SEND_MAX_ATTEMPTS: 3, SEND_RETRY_BASE_SECONDS: 1, SEND_TIMEOUT_MS: 1500 } });
 });
 after(async () => {
   ponte?.stop();
-  await emulator?.stop();
+  await Promise.all([emulator?.stop(), host?.stop()]);
 });
 
 async function setup({ instagram = false } = {}) {
@@ -119,6 +121,26 @@ describe("messenger: inbound", () => {
     assert.equal(messages.length, 1, "the edit is not a message of its own");
     assert.equal(messages[0].text, "Quero 3 camisas");
     assert.equal(messages[0].edited_at, 1_717_600_300_000);
+  });
+
+  test("a message's text and each attachment are messages of their own, and the attachment is copied from its URL into R2", async () => {
+    const s = await setup();
+    const from = nextUser();
+    const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 251));
+    const url = host.put(`/fbcdn/${from}/photo.jpg`, bytes, "image/jpeg");
+    const event = textEvent({ from, to: s.page, mid: `m_media-${from}`, text: "olha a foto" });
+    event.message.attachments = [{ type: "image", payload: { url } }];
+    assert.equal((await post(s, messengerWebhook({ account: s.page, events: [event] }))).status, 200);
+    const byId = async (id) => (await allMessages(ponte, s.key)).find((m) => m.provider_message_id === id);
+    assert.equal((await byId(`m_media-${from}`)).text, "olha a foto");
+    await eventually(async () => assert.equal((await byId(`m_media-${from}#1`))?.media?.status, "ready"));
+    const image = await byId(`m_media-${from}#1`);
+    assert.equal(image.type, "image");
+    assert.equal(image.media.size, bytes.length);
+    const served = await fetch(`${ponte.base}/media/${image.media.id}`, { headers: { authorization: `Bearer ${s.key}` } });
+    assert.deepEqual(Buffer.from(await served.arrayBuffer()), bytes);
+    const [download] = host.calls.filter((c) => c.path === `/fbcdn/${from}/photo.jpg`);
+    assert.equal(download.authorization, undefined, "the page token never goes to the CDN");
   });
 
   test("an Instagram message is stored under an igsid: contact", async () => {
