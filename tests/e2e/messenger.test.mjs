@@ -143,7 +143,7 @@ describe("messenger: inbound", () => {
     assert.equal(download.authorization, undefined, "the page token never goes to the CDN");
   });
 
-  test("an Instagram message is stored under an igsid: contact", async () => {
+  test("an Instagram message is stored under an igsid: contact, and its unsending marks it deleted", async () => {
     const s = await setup({ instagram: true });
     const from = nextUser();
     const body = messengerWebhook({ object: "instagram", account: IG_ACCOUNT, events: [textEvent({ from, to: IG_ACCOUNT, mid: "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlE", text: "Oi, vi o post" })] });
@@ -153,6 +153,13 @@ describe("messenger: inbound", () => {
     const { json } = await call(ponte, "GET", "/v1/conversations", { key: s.key });
     const contact = await call(ponte, "GET", `/v1/contacts/${json.data[0].contact.id}`, { key: s.key });
     assert.deepEqual(contact.json.identities, [`igsid:${from}`]);
+    // The sender takes it back: marked deleted, never removed.
+    const unsent = { sender: { id: from }, recipient: { id: IG_ACCOUNT }, timestamp: Date.now(),
+      message: { mid: "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlE", is_deleted: true } };
+    assert.equal((await post(s, messengerWebhook({ object: "instagram", account: IG_ACCOUNT, events: [unsent] }))).status, 200);
+    const [after] = await allMessages(ponte, s.key);
+    assert.equal(after.id, message.id);
+    assert.equal(typeof after.deleted_at, "number");
   });
 });
 

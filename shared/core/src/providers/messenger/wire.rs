@@ -54,7 +54,7 @@ impl Event {
     pub fn kind(&self) -> String {
         self.rest
             .keys()
-            .find(|key| !matches!(key.as_str(), "sender" | "recipient" | "timestamp"))
+            .next()
             .cloned()
             .unwrap_or_else(|| "an event of no kind".into())
     }
