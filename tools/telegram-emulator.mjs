@@ -31,8 +31,27 @@ export async function startTelegram({ port = 0, token = BOT_TOKEN } = {}) {
   const { calls } = log;
   let nextMessageId = 1000;
   let webhook = null;
+  const files = new Map(); // file_id → { path, bytes, type }
+
+  /** `GET /file/bot{token}/{file_path}`: the bytes `getFile` pointed at. */
+  function download(req) {
+    const match = req.url.match(/^\/file\/bot([^/]+)\/(.+)$/);
+    if (!match) return null;
+    const file = [...files.values()].find((f) => f.path === decodeURIComponent(match[2]));
+    if (match[1] !== token || !file) return { status: 404, body: { ok: false, error_code: 404, description: "Not Found" } };
+    return { status: 200, raw: file.bytes, type: file.type };
+  }
+
+  /** `getFile`, which Telegram also takes as a GET with `?file_id=`. */
+  function getFile(fileId) {
+    const file = files.get(fileId);
+    if (!file) return failure(400, "Bad Request: invalid file_id");
+    return { status: 200, body: { ok: true, result: { file_id: fileId, file_unique_id: `u${fileId.slice(0, 8)}`, file_size: file.bytes.length, file_path: file.path } } };
+  }
 
   function answer(req, raw) {
+    const url = new URL(req.url, "http://emulator");
+    if (url.pathname === `/bot${token}/getFile` && req.method === "GET") return getFile(url.searchParams.get("file_id") ?? "");
     const match = req.url.match(/^\/bot([^/]+)\/([A-Za-z]+)$/);
     if (!match) return failure(404, "Not Found");
     const [, given, method] = match;
@@ -47,6 +66,7 @@ export async function startTelegram({ port = 0, token = BOT_TOKEN } = {}) {
     } catch {
       return failure(400, "Bad Request: can't parse JSON");
     }
+    if (method === "getFile") return getFile(String(body.file_id ?? ""));
     if (method === "setWebhook") {
       if (typeof body.url !== "string" || !body.url.startsWith("http")) return failure(400, "Bad Request: bad webhook: invalid URL");
       webhook = { url: body.url, secret: body.secret_token, allowedUpdates: body.allowed_updates };
@@ -69,7 +89,12 @@ export async function startTelegram({ port = 0, token = BOT_TOKEN } = {}) {
     let raw = "";
     req.on("data", (d) => (raw += d));
     req.on("end", () => {
-      const { status, body } = answer(req, raw);
+      const file = download(req);
+      if (file?.raw) {
+        log.record({ method: req.method, path: req.url, headers: { ...req.headers }, status: 200, at: Date.now() });
+        return res.writeHead(200, { "content-type": file.type, "content-length": String(file.raw.length) }).end(file.raw);
+      }
+      const { status, body } = file ?? answer(req, raw);
       let parsed = null;
       try {
         parsed = JSON.parse(raw);
@@ -85,6 +110,11 @@ export async function startTelegram({ port = 0, token = BOT_TOKEN } = {}) {
   return {
     baseUrl: `http://127.0.0.1:${server.address().port}`,
     calls,
+    /** Keeps `bytes` as the file `fileId`, for `getFile` and its download; returns its path. */
+    putFile(fileId, bytes, type, path = `photos/file_${files.size}.jpg`) {
+      files.set(fileId, { path, bytes: Buffer.from(bytes), type });
+      return path;
+    },
     /** What the last `setWebhook` registered: `{url, secret, allowedUpdates}`. */
     webhook: () => webhook,
     /** The next answers for calls to `chatId`, before success resumes. */

@@ -31,6 +31,7 @@ const sid = (prefix) => `${prefix}${randomBytes(16).toString("hex")}`;
 export async function startTwilio({ port = 0, accountSid = ACCOUNT_SID, authToken = AUTH_TOKEN } = {}) {
   const scripts = new Map(); // recipient (To) → [answer, …] before success resumes
   let follower = null; // { statuses }
+  const media = new Map(); // path → where the file really is (Twilio redirects to its CDN)
   const log = callLog("twilio emulator");
 
   function check(req, raw) {
@@ -54,7 +55,18 @@ export async function startTwilio({ port = 0, accountSid = ACCOUNT_SID, authToke
     return { form, to, from };
   }
 
+  /** `GET …/Messages/{MM}/Media/{ME}`: with the account's basic auth, a redirect to the file. */
+  function mediaAnswer(req) {
+    const location = media.get(req.url);
+    if (!location) return null;
+    const expected = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}`;
+    if (req.headers.authorization !== expected) return error(401, 20003, "Authenticate");
+    return { status: 307, body: {}, headers: { location } };
+  }
+
   function answer(req, raw) {
+    const redirect = mediaAnswer(req);
+    if (redirect) return redirect;
     const { failure, form, to, from } = check(req, raw);
     if (failure) return failure;
     const script = scripts.get(to)?.shift();
@@ -98,6 +110,12 @@ export async function startTwilio({ port = 0, accountSid = ACCOUNT_SID, authToke
     /** After each accepted send, post `statuses` to its StatusCallback, ~200 ms apart (null stops). */
     follow(statuses) {
       follower = statuses ? { statuses } : null;
+    },
+    /** A `MediaUrl` on this account that redirects, with basic auth, to `location`. */
+    putMedia(location) {
+      const path = `/2010-04-01/Accounts/${accountSid}/Messages/${sid("MM")}/Media/${sid("ME")}`;
+      media.set(path, location);
+      return `http://127.0.0.1:${server.address().port}${path}`;
     },
     /** The next answers for sends to `to`, before success resumes. */
     script(to, ...answers) {

@@ -11,6 +11,7 @@ import { startEvolution } from "../../tools/evolution-emulator.mjs";
 import { API_KEY, INSTANCE, evolutionQr } from "../../tools/evolution-payloads.mjs";
 import { answers, startGraph } from "../../tools/graph-emulator.mjs";
 import { startMediaHost } from "../../tools/media-host.mjs";
+import { BOT_TOKEN as TELEGRAM_BOT_TOKEN, startTelegram } from "../../tools/telegram-emulator.mjs";
 import { envelope, metaText } from "../../tools/meta-payloads.mjs";
 import { launch, png, wav } from "./browser.mjs";
 import { call, createChannel, createMetaChannel, createTenant, postWebhook, startPonte } from "./harness.mjs";
@@ -373,6 +374,32 @@ describe("the inbox", () => {
     const listed = (await call(ponte, "GET", "/v1/channels", { key })).json.data;
     assert.deepEqual(listed.map((c) => [c.provider, c.name, c.config.session]), [["wppconnect", "Loja Norte", "loja-norte"]]);
     await page.context().close();
+  });
+
+  test("a Telegram bot is added by its token alone, and its webhook registered from the page", async () => {
+    const telegram = await startTelegram();
+    try {
+      const { api_key: key } = await createTenant(ponte);
+      const page = await signedIn(key);
+      await page.click("#nav-channels");
+      await page.click("details.card summary");
+      await page.selectOption("#provider", "telegram");
+      assert.deepEqual(await page.locator("#provider-fields input").evaluateAll((inputs) => inputs.map((i) => i.name)),
+        ["config.base_url", "secrets.bot_token"], "the fields Telegram needs");
+      await page.fill("#channel-form input[name=name]", "Bot da loja");
+      await page.fill("input[name='config.base_url']", telegram.baseUrl);
+      await page.fill("input[name='secrets.bot_token']", TELEGRAM_BOT_TOKEN);
+      await page.click("#channel-form button[type=submit]");
+      const card = page.locator(".channel", { hasText: "Bot da loja" });
+      await card.locator("button.connect", { hasText: "Register webhook" }).click();
+      await card.locator(".state.connected").waitFor();
+      const [channel] = (await call(ponte, "GET", "/v1/channels", { key })).json.data;
+      assert.equal(telegram.webhook()?.url, channel.webhook_url);
+      assert.equal(await card.locator("button.connect").count(), 0, "registered: nothing left to press");
+      await page.context().close();
+    } finally {
+      await telegram.stop();
+    }
   });
 
   test("on a phone-sized screen the list and the thread take turns", async () => {

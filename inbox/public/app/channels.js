@@ -21,6 +21,20 @@ const FORMS = {
     config: [["base_url", "Server URL", "Where your WPPConnect Server runs", true], ["session", "Session", "The session's name", true]],
     secrets: [["token", "Token", "The session's bearer token", true]],
   },
+  twilio: {
+    config: [["account_sid", "Account SID", "From the Twilio console", true], ["from", "From", "+E164 for SMS, whatsapp:+E164 for WhatsApp", true], ["base_url", "API URL", "Leave empty for Twilio's own", false]],
+    secrets: [["auth_token", "Auth token", "Also the key Twilio signs webhooks with", true]],
+  },
+  telegram: {
+    config: [["base_url", "Bot API URL", "Leave empty for Telegram's own", false]],
+    secrets: [["bot_token", "Bot token", "From @BotFather", true]],
+    // Telegram learns the webhook URL from setWebhook, which connect calls.
+    connect: "Register webhook",
+  },
+  gupshup: {
+    config: [["app_name", "App name", "The GupShup app registered for the number", true], ["source", "Business number", "With its country code", true], ["base_url", "API URL", "Leave empty for GupShup's own", false]],
+    secrets: [["api_key", "API key", "From the GupShup dashboard", true]],
+  },
 };
 
 export class ChannelsPage {
@@ -87,7 +101,8 @@ export class ChannelsPage {
       connection ? h("div", { class: "connection" },
         h("p", {}, "Connection: ", h("strong", { class: `state ${connection.state}` }, connection.state.replace("_", " "))),
         connection.qr?.image ? h("img", { class: "qr", src: connection.qr.image, alt: "QR code to scan with WhatsApp on the phone", width: 240, height: 240 }) : null,
-        connection.state !== "connected" ? h("button", { type: "button", class: "connect", onclick: () => this.connect(c) }, "Connect") : null) : null);
+        connection.state !== "connected" ? h("button", { type: "button", class: "connect", onclick: () => this.connect(c) }, "Connect") : null)
+        : FORMS[c.provider]?.connect ? h("button", { type: "button", class: "connect", onclick: () => this.connect(c) }, FORMS[c.provider].connect) : null);
   }
 
   async connect(channel) {

@@ -6,6 +6,9 @@ export const PROVIDERS = {
   evolution: { label: "Evolution API", mark: "E", colour: "#6d28d9" },
   zapi: { label: "Z-API", mark: "Z", colour: "#1d4ed8" },
   wppconnect: { label: "WPPConnect", mark: "W", colour: "#b45309" },
+  twilio: { label: "Twilio (SMS, WhatsApp)", mark: "T", colour: "#dc2626" },
+  telegram: { label: "Telegram", mark: "T", colour: "#0284c7" },
+  gupshup: { label: "GupShup", mark: "G", colour: "#15803d" },
 };
 
 export function provider(name) {

@@ -84,6 +84,27 @@ pub(crate) fn http_host(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
+/// Where a URL's request goes, as `scheme://host:port` with the scheme's default port filled
+/// in: two URLs reach the same server exactly when their origins are equal, whatever their
+/// paths (a host alone is not enough: one machine serves many ports).
+pub(crate) fn http_origin(url: &str) -> Option<String> {
+    let host = http_host(url)?;
+    let scheme = url.get(..url.find("://")?)?.to_ascii_lowercase();
+    let rest = url.get(scheme.len() + 3..)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let after_host = match host_port.rfind(']') {
+        Some(end) => &host_port[end + 1..],
+        None => host_port.find(':').map_or("", |at| &host_port[at..]),
+    };
+    let port = match after_host.strip_prefix(':').filter(|p| !p.is_empty()) {
+        Some(port) => port.parse::<u16>().ok()?,
+        None if scheme == "https" => 443,
+        None => 80,
+    };
+    Some(format!("{scheme}://{host}:{port}"))
+}
+
 /// The path of a URL already known to be http(s): what `.enc` is looked for in, since WhatsApp's
 /// links carry a query after it.
 fn url_path(url: &str) -> &str {

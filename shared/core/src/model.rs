@@ -308,6 +308,14 @@ pub struct Watermark {
     pub up_to_ms: i64,
 }
 
+/// A provider's second id for a message it already named: GupShup names our sends by its own id
+/// and, from a week on, only by WhatsApp's. A status naming either finds the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageAlias {
+    pub provider_message_id: String,
+    pub alias: String,
+}
+
 /// Everything one webhook delivery told us.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InboundBatch {
@@ -322,6 +330,8 @@ pub struct InboundBatch {
     pub edits: Vec<MessageEdit>,
     /// Statuses that name no message but a moment (see [`Watermark`]).
     pub watermarks: Vec<Watermark>,
+    /// Second ids of stored messages, recorded before this delivery's statuses are applied.
+    pub aliases: Vec<MessageAlias>,
     /// A change of the channel's session (WhatsApp Web gateways: connected, QR code to scan).
     pub connection: Option<ConnectionUpdate>,
     /// Why parts of a signed delivery could not be read. The rest is stored; the delivery can be

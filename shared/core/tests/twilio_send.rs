@@ -276,10 +276,21 @@ fn media_is_downloaded_with_basic_auth_only_from_twilio() {
             "{url}"
         );
     }
-    assert_eq!(
-        fetch("https://elsewhere.example/f.jpg").header("authorization"),
-        None
-    );
+    // The same machine on another port, another scheme, or Twilio's name in the userinfo is
+    // another server.
+    let base_port: u16 = BASE.rsplit(':').next().unwrap().parse().unwrap();
+    for url in [
+        "https://elsewhere.example/f.jpg".to_string(),
+        format!("http://127.0.0.1:{}/f.jpg", base_port + 1),
+        "http://api.twilio.com/2010-04-01/x".to_string(),
+        "https://api.twilio.com@evil.example/x".to_string(),
+        "https://api.twilio.com:8443/x".to_string(),
+    ] {
+        assert_eq!(fetch(&url).header("authorization"), None, "{url}");
+    }
+    assert!(fetch("https://API.twilio.com:443/x")
+        .header("authorization")
+        .is_some());
     assert!(c
         .media_fetch(&Media {
             url: Some("www.contoso.com".into()),

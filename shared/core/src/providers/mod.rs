@@ -4,6 +4,7 @@
 
 pub mod endpoints;
 pub mod evolution;
+pub mod gupshup;
 pub mod lenient;
 pub mod messenger;
 pub mod meta;
@@ -27,7 +28,7 @@ pub use settings::{
 };
 
 /// Every provider Ponte speaks. Adding one is its folder plus one line here.
-static PROVIDERS: [&dyn Provider; 7] = [
+static PROVIDERS: [&dyn Provider; 8] = [
     &meta::Meta,
     &evolution::Evolution,
     &zapi::ZApi,
@@ -35,6 +36,7 @@ static PROVIDERS: [&dyn Provider; 7] = [
     &telegram::Telegram,
     &twilio::Twilio,
     &messenger::Messenger,
+    &gupshup::Gupshup,
 ];
 
 /// The provider registered under `name`, as in `/webhooks/{name}/{token}`.

@@ -193,8 +193,10 @@ pub fn public_view(
     if let Some(base_url) = webhook_base {
         view["webhook_url"] = webhook_url(base_url, record).into();
     }
-    let has_session =
-        providers::provider(&record.provider).is_some_and(|p| p.capabilities().session);
+    // A provider without a session may still have been connected (Telegram's `setWebhook`):
+    // its state then says so.
+    let has_session = record.connection.is_some()
+        || providers::provider(&record.provider).is_some_and(|p| p.capabilities().session);
     if has_session {
         let stored = record
             .connection

@@ -4,12 +4,14 @@
 //! Every decision (does this contact exist? is this message new?) is taken inside the batch by the
 //! SQL itself, so two deliveries of the same webhook racing each other cannot both insert.
 
+mod aliases;
 mod changes;
+mod in_place;
 mod watermarks;
 
 use ponte_core::identity::{ContactRef, MAX_IDENTITY_KEYS};
 use ponte_core::ids::new_id;
-use ponte_core::model::{Direction, InboundBatch, MessageEdit, NormalizedMessage, StatusUpdate};
+use ponte_core::model::{Direction, InboundBatch, NormalizedMessage};
 use ponte_core::status::DeliveryStatus;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -68,51 +70,6 @@ impl ArrivalKeys {
         self.0.each_ref().map(|key| opt_text(key.as_deref()))
     }
 }
-
-/// Returns the message only when its status really moved, so a repeated status publishes nothing.
-macro_rules! apply_status {
-    () => {
-        "UPDATE messages SET status = ?3, status_rank = ?4, status_at = ?5, error_code = ?6, \
-         error_title = ?7 WHERE channel_id = ?1 AND provider_message_id = ?2 AND status_rank < ?4 \
-         RETURNING "
-    };
-}
-
-/// What a status update returns: the whole row, for a tenant expected to listen, else only its
-/// id. Most webhooks reach a tenant with no inbox open; for them D1 sends back, and the binding
-/// converts, one short column instead of eighteen.
-const APPLY_STATUS_ROW: &str = concat!(apply_status!(), message_columns!());
-const APPLY_STATUS_ID: &str = concat!(apply_status!(), "id");
-
-/// A message deleted for everyone is marked, never removed; like a status, it returns the row
-/// (or only its id) when it changed.
-macro_rules! mark_deleted {
-    () => {
-        "UPDATE messages SET deleted_at = ?3 WHERE channel_id = ?1 AND provider_message_id = ?2 \
-         AND deleted_at IS NULL RETURNING "
-    };
-}
-const MARK_DELETED_ROW: &str = concat!(mark_deleted!(), message_columns!());
-const MARK_DELETED_ID: &str = concat!(mark_deleted!(), "id");
-
-/// An edit replaces the stored message's content unless a later edit already did; like a
-/// status, it returns the row (or only its id) when it changed.
-macro_rules! apply_edit {
-    () => {
-        "UPDATE messages SET type = ?3, text = ?4, content = ?5, preview = ?6, edited_at = ?7 \
-         WHERE channel_id = ?1 AND provider_message_id = ?2 \
-         AND (edited_at IS NULL OR edited_at < ?7) RETURNING "
-    };
-}
-const APPLY_EDIT_ROW: &str = concat!(apply_edit!(), message_columns!());
-const APPLY_EDIT_ID: &str = concat!(apply_edit!(), "id");
-
-const KEEP_PENDING_STATUS: &str =
-    "INSERT INTO pending_statuses (channel_id, provider_message_id, status, \
-     status_rank, status_at, error_code, error_title, received_at, tenant_id) \
-     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS \
-     (SELECT 1 FROM messages WHERE channel_id = ?1 AND provider_message_id = ?2) \
-     ON CONFLICT (channel_id, provider_message_id, status) DO NOTHING";
 
 /// The messages whose ids are `?1` (a JSON array), in tenant `?2`, as they are now.
 const MESSAGES_BY_ID: &str = concat!(
@@ -210,53 +167,35 @@ pub fn statements(
         }
         message_ids.push(id);
     }
-    let apply = if listening {
-        APPLY_STATUS_ROW
-    } else {
-        APPLY_STATUS_ID
-    };
+    // Before the statuses, which may name a message by the alias this same delivery gives it.
+    for alias in &batch.aliases {
+        unit_starts.push(out.len());
+        out.push(aliases::alias_statement(db, to, alias)?);
+    }
     let mut moved_at =
         Vec::with_capacity(batch.status_count() + batch.deletions.len() + batch.edits.len());
     for status in &batch.statuses {
         unit_starts.push(out.len());
         moved_at.push(out.len());
-        out.extend(status_statements(db, apply, to, status)?);
+        out.extend(in_place::status_statements(db, to, status, listening)?);
     }
-    let mark_deleted = if listening {
-        MARK_DELETED_ROW
-    } else {
-        MARK_DELETED_ID
-    };
     for deleted in &batch.deletions {
         unit_starts.push(out.len());
         moved_at.push(out.len());
-        out.push(db.prepare(mark_deleted).bind(&[
-            text(to.channel_id),
-            text(deleted),
-            int(to.received_at),
-        ])?);
+        out.push(in_place::deletion_statement(db, to, deleted, listening)?);
     }
     // After the messages: an edit of a message first seen in this delivery finds it stored.
-    let apply_edit = if listening {
-        APPLY_EDIT_ROW
-    } else {
-        APPLY_EDIT_ID
-    };
     for edit in &batch.edits {
         unit_starts.push(out.len());
         moved_at.push(out.len());
-        out.push(edit_statement(db, apply_edit, to, edit)?);
+        out.push(in_place::edit_statement(db, to, edit, listening)?);
     }
     // After the messages, like the statuses: an echo stored by this delivery can move too.
     for watermark in &batch.watermarks {
         unit_starts.push(out.len());
         moved_at.push(out.len());
         out.push(watermarks::watermark_statement(
-            db,
-            to.tenant_id,
-            to.channel_id,
-            watermark,
-            listening,
+            db, to, watermark, listening,
         )?);
     }
     let mut connection_at = None;
@@ -379,47 +318,4 @@ fn message_statement(
         opt_int(status.map(|_| m.timestamp_ms)),
         opt_text(sender.as_deref()),
     ])?)
-}
-
-fn edit_statement(
-    db: &D1Database,
-    apply: &str,
-    to: &Target,
-    edit: &MessageEdit,
-) -> Result<D1PreparedStatement, ApiError> {
-    let content =
-        serde_json::to_string(&edit.content).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(db.prepare(apply).bind(&[
-        text(to.channel_id),
-        text(&edit.provider_message_id),
-        text(edit.content.type_name()),
-        opt_text(edit.content.text()),
-        text(&content),
-        text(&edit.content.preview()),
-        int(edit.edited_at_ms),
-    ])?)
-}
-
-fn status_statements(
-    db: &D1Database,
-    apply: &str,
-    to: &Target,
-    s: &StatusUpdate,
-) -> Result<Vec<D1PreparedStatement>, ApiError> {
-    let code = s.error.as_ref().map(|e| e.code);
-    let title = s.error.as_ref().map(|e| e.title.as_str());
-    // KEEP_PENDING_STATUS takes APPLY_STATUS's parameters plus the arrival time and tenant.
-    let mut args = vec![
-        text(to.channel_id),
-        text(&s.provider_message_id),
-        text(s.status.as_str()),
-        int(s.status.rank()),
-        int(s.timestamp_ms),
-        opt_int(code),
-        opt_text(title),
-    ];
-    let apply = db.prepare(apply).bind(&args)?;
-    args.push(int(to.received_at));
-    args.push(text(to.tenant_id));
-    Ok(vec![apply, db.prepare(KEEP_PENDING_STATUS).bind(&args)?])
 }

@@ -18,7 +18,7 @@ pub use handshake::{
     authenticate_signature, handshake_reply, verify_handshake, HandshakeError, SIGNATURE_HEADER,
 };
 pub use media::{media_request, MEDIA_URL_FIELD};
-pub use normalize::{parse_webhook, ParseError};
+pub use normalize::{parse_relayed_webhook, parse_webhook, ParseError};
 pub(crate) use send::classify_failure;
 pub use send::{
     mark_read_request, messages_request, parse_mark_read_response, parse_send_response,

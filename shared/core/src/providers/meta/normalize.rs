@@ -47,6 +47,21 @@ pub fn parse_webhook(
     phone_number_id: &str,
     received_at_ms: i64,
 ) -> Result<InboundBatch, ParseError> {
+    parse_webhook_for(body, Some(phone_number_id), received_at_ms)
+}
+
+/// Like [`parse_webhook`], for a relay that posts Meta's shape for one number only and may
+/// name the number by an id of its own (GupShup's v3 callbacks): every number's events are
+/// read.
+pub fn parse_relayed_webhook(body: &[u8], received_at_ms: i64) -> Result<InboundBatch, ParseError> {
+    parse_webhook_for(body, None, received_at_ms)
+}
+
+fn parse_webhook_for(
+    body: &[u8],
+    phone_number_id: Option<&str>,
+    received_at_ms: i64,
+) -> Result<InboundBatch, ParseError> {
     let webhook: wire::Webhook = serde_json::from_slice(body).map_err(|e| {
         if e.is_data() {
             ParseError::NotMetaShape(e.to_string())
@@ -84,7 +99,7 @@ pub fn parse_webhook(
 
 fn normalize_value(
     value: wire::MessagesValue,
-    phone_number_id: &str,
+    phone_number_id: Option<&str>,
     received_at_ms: i64,
     batch: &mut InboundBatch,
 ) {
@@ -92,7 +107,7 @@ fn normalize_value(
         .metadata
         .as_ref()
         .and_then(|m| m.phone_number_id.as_deref())
-        .filter(|id| *id != phone_number_id)
+        .filter(|id| phone_number_id.is_some_and(|ours| ours != *id))
     {
         batch
             .ignored

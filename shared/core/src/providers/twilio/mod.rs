@@ -18,7 +18,7 @@ use serde_json::Value;
 pub use config::{TwilioConfig, TwilioSecrets, DEFAULT_BASE_URL};
 pub use normalize::{delivery_status, params};
 
-use crate::media::http_host;
+use crate::media::http_origin;
 use crate::model::{InboundBatch, Media};
 use crate::outbound::{FieldError, OutboundBody};
 use crate::providers::{
@@ -28,8 +28,8 @@ use crate::providers::{
 use crate::signature::{constant_time_eq, sha256_hex, verify_twilio, SignatureError};
 
 const SIGNATURE_HEADER: &str = "x-twilio-signature";
-/// Twilio's own API host, where `MediaUrl{N}` point in production.
-const TWILIO_API_HOST: &str = "api.twilio.com";
+/// Twilio's own API, where `MediaUrl{N}` point in production.
+const TWILIO_API_ORIGIN: &str = "https://api.twilio.com:443";
 /// An empty TwiML document: received, nothing to say back.
 pub const EMPTY_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
 
@@ -152,14 +152,14 @@ impl Channel for TwilioChannel {
     }
 
     /// `MediaUrl{N}` answers with basic auth when the account enforces it (and redirects to
-    /// the file). The credential goes only to Twilio's API host, or to the configured
-    /// `base_url`'s, never to whatever host a URL in a webhook names.
+    /// the file). The credential goes only to Twilio's API, or to the configured `base_url`'s
+    /// origin, never to whatever server a URL in a webhook names.
     fn media_fetch(&self, media: &Media) -> Option<MediaFetch> {
         let url = media.url.as_deref()?.trim();
-        let host = http_host(url)?;
+        let origin = http_origin(url)?;
         let mut request = HttpRequest::get(url);
-        let own_host = http_host(&self.config.base_url);
-        if host == TWILIO_API_HOST || own_host.as_deref() == Some(host.as_str()) {
+        let own_origin = http_origin(&self.config.base_url);
+        if origin == TWILIO_API_ORIGIN || own_origin.as_deref() == Some(origin.as_str()) {
             request.headers.push((
                 "Authorization",
                 send::basic_auth(&self.config, &self.secrets),

@@ -6,6 +6,7 @@ use ponte_core::model::Watermark;
 use ponte_core::status::DeliveryStatus;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::Target;
 use crate::problem::ApiError;
 use crate::store::read::message_columns;
 use crate::store::{int, text};
@@ -30,8 +31,7 @@ const APPLY_WATERMARK_ID: &str = concat!(apply_watermark!(), "id");
 
 pub(super) fn watermark_statement(
     db: &D1Database,
-    tenant_id: &str,
-    channel_id: &str,
+    to: &Target,
     watermark: &Watermark,
     listening: bool,
 ) -> Result<D1PreparedStatement, ApiError> {
@@ -43,8 +43,8 @@ pub(super) fn watermark_statement(
         APPLY_WATERMARK_ID
     };
     Ok(db.prepare(sql).bind(&[
-        text(tenant_id),
-        text(channel_id),
+        text(to.tenant_id),
+        text(to.channel_id),
         text(&keys),
         text(watermark.status.as_str()),
         int(watermark.status.rank()),
