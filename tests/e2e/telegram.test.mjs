@@ -90,6 +90,8 @@ describe("telegram: inbound", () => {
     assert.equal(messages[0].text, "Quero 3 camisas");
     assert.equal(messages[0].content.body, "Quero 3 camisas");
     assert.equal(messages[0].edited_at, 1_717_600_300_000);
+    const [conversation] = (await call(ponte, "GET", "/v1/conversations", { key: s.key })).json.data;
+    assert.equal(conversation.last_message.preview, "Quero 3 camisas", "the list shows the edited text");
   });
 
   test("group messages are accepted and not stored unless include_groups", async () => {

@@ -188,7 +188,7 @@ pub fn statements(
     for edit in &batch.edits {
         unit_starts.push(out.len());
         moved_at.push(out.len());
-        out.push(in_place::edit_statement(db, to, edit, listening)?);
+        out.extend(in_place::edit_statements(db, to, edit, listening)?);
     }
     // After the messages, like the statuses: an echo stored by this delivery can move too.
     for watermark in &batch.watermarks {

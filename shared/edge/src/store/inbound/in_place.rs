@@ -51,6 +51,11 @@ macro_rules! apply_edit {
 const APPLY_EDIT_ROW: &str = concat!(apply_edit!(), message_columns!());
 const APPLY_EDIT_ID: &str = concat!(apply_edit!(), "id");
 
+/// The conversation's preview follows an edit of its last message, once the edit has won.
+const EDIT_PREVIEW: &str = "UPDATE conversations SET last_message_preview = ?3 \
+     WHERE (id, last_message_id) = (SELECT conversation_id, id FROM messages \
+     WHERE channel_id = ?1 AND provider_message_id = ?2 AND edited_at = ?4)";
+
 const KEEP_PENDING_STATUS: &str =
     "INSERT INTO pending_statuses (channel_id, provider_message_id, status, \
      status_rank, status_at, error_code, error_title, received_at, tenant_id) \
@@ -81,24 +86,33 @@ pub(super) fn deletion_statement(
     ])?)
 }
 
-pub(super) fn edit_statement(
+pub(super) fn edit_statements(
     db: &D1Database,
     to: &Target,
     edit: &MessageEdit,
     listening: bool,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<[D1PreparedStatement; 2], ApiError> {
     let apply = returning(listening, APPLY_EDIT_ROW, APPLY_EDIT_ID);
     let content =
         serde_json::to_string(&edit.content).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(db.prepare(apply).bind(&[
-        text(to.channel_id),
-        text(&edit.provider_message_id),
-        text(edit.content.type_name()),
-        opt_text(edit.content.text()),
-        text(&content),
-        text(&edit.content.preview()),
-        int(edit.edited_at_ms),
-    ])?)
+    let preview = edit.content.preview();
+    Ok([
+        db.prepare(apply).bind(&[
+            text(to.channel_id),
+            text(&edit.provider_message_id),
+            text(edit.content.type_name()),
+            opt_text(edit.content.text()),
+            text(&content),
+            text(&preview),
+            int(edit.edited_at_ms),
+        ])?,
+        db.prepare(EDIT_PREVIEW).bind(&[
+            text(to.channel_id),
+            text(&edit.provider_message_id),
+            text(&preview),
+            int(edit.edited_at_ms),
+        ])?,
+    ])
 }
 
 pub(super) fn status_statements(
