@@ -111,6 +111,26 @@ describe("messenger: inbound", () => {
     assert.deepEqual((await allMessages(ponte, s.key)).map((m) => m.provider_message_id), ["m_ours"]);
   });
 
+  test("a quick reply and a postback are button replies, and a reaction and its removal are reactions to the named message", async () => {
+    const s = await setup();
+    const from = nextUser();
+    const party = { sender: { id: from }, recipient: { id: s.page } };
+    const events = [
+      { ...party, timestamp: 1_717_600_001_000, message: { mid: "m_quick", text: "Vermelho", quick_reply: { payload: "COLOR_RED" } } },
+      { ...party, timestamp: 1_717_600_002_000, postback: { title: "Falar com atendente", payload: "HUMAN_AGENT", mid: "m_postback" } },
+      { ...party, timestamp: 1_717_600_003_000, reaction: { mid: "m_quick", action: "react", reaction: "love", emoji: "❤️" } },
+      { ...party, timestamp: 1_717_600_004_000, reaction: { mid: "m_quick", action: "unreact", reaction: "love", emoji: "❤️" } },
+    ];
+    assert.equal((await post(s, messengerWebhook({ account: s.page, events }))).status, 200);
+    const stored = (await allMessages(ponte, s.key)).sort((a, b) => a.timestamp - b.timestamp);
+    assert.deepEqual(stored.map((m) => m.content), [
+      { type: "interactive", reply: { kind: "button_reply", id: "COLOR_RED", title: "Vermelho" } },
+      { type: "interactive", reply: { kind: "button_reply", id: "HUMAN_AGENT", title: "Falar com atendente" } },
+      { type: "reaction", message_id: "m_quick", emoji: "❤️" },
+      { type: "reaction", message_id: "m_quick" },
+    ]);
+  });
+
   test("an edit replaces the stored text in place", async () => {
     const s = await setup();
     const from = nextUser();
