@@ -112,6 +112,12 @@ export async function seedTenantA(ponte, emulators) {
 
   const byPhone = Object.fromEntries((await conversationsOf(ponte, key)).map((c) => [c.contact.phone, c]));
   const conversationOf = (contact) => byPhone[`+${contact.phone}`];
+  // What A's business keeps about a contact: an email and a link to its ERP's record.
+  const externalRef = { system: "odoo", type: "res.partner", id: `partner-${tag}` };
+  contacts[0].email = `buyer-${tag.toLowerCase()}@a.example`;
+  contacts[0].externalRef = externalRef;
+  await ok(await call(ponte, "PATCH", `/v1/contacts/${conversationOf(contacts[0]).contact.id}`, { key,
+    body: { email: contacts[0].email, external_refs: [externalRef], attributes: { segment: `gold-${tag}` } } }), 200, "contact patch");
   const sendRequest = { conversation_id: conversationOf(contacts[0]).id, type: "text", text: { body: `A secret outbound text ${tag}` } };
   const idempotencyKey = `order-${tag}`;
   const sent = await ok(await call(ponte, "POST", "/v1/messages", { key, body: sendRequest, headers: { "idempotency-key": idempotencyKey } }), 201, "send");
@@ -163,7 +169,7 @@ export async function seedTenantB(ponte, { graph }) {
 export async function ownedBy(ponte, key) {
   const ids = async (path) => (await ok(await call(ponte, "GET", path, { key }), 200, path)).data.map((x) => x.id ?? x.seq);
   return {
-    channels: await ids("/v1/channels"), conversations: await ids("/v1/conversations?limit=200"),
+    channels: await ids("/v1/channels"), conversations: await ids("/v1/conversations?limit=200"), contacts: await ids("/v1/contacts?limit=200"),
     webhookEvents: await ids("/v1/webhook-events?limit=200"), deadLetters: await ids("/v1/dead-letters?limit=200"),
     counts: (await call(ponte, "GET", "/v1/conversations/counts", { key })).json,
   };
@@ -179,12 +185,12 @@ const stable = (text) => JSON.parse(text.replace(/exp=\d+&kid=[0-9a-f]+&sig=[0-9
 export async function snapshot(ponte, a) {
   const get = async (path) => stable((await call(ponte, "GET", path, { key: a.key })).text);
   const conversations = (await get("/v1/conversations?limit=200")).data;
-  const out = { channels: await get("/v1/channels"), counts: await get("/v1/conversations/counts"), conversations,
+  const out = { channels: await get("/v1/channels"), counts: await get("/v1/conversations/counts"), conversations, contacts: await get("/v1/contacts?limit=200"),
     deadLetters: await get("/v1/dead-letters?limit=200"), templates: await get(`/v1/channels/${a.meta.id}/templates`) };
   out.webhookEvents = (await get("/v1/webhook-events?limit=200")).data.filter((e) => e.signature_ok !== false && e.signature_ok !== 0);
   for (const c of conversations) {
     out[c.id] = { one: await get(`/v1/conversations/${c.id}`), contact: await get(`/v1/contacts/${c.contact.id}`),
-      messages: await get(`/v1/conversations/${c.id}/messages?limit=200`) };
+      contactConversations: await get(`/v1/contacts/${c.contact.id}/conversations`), messages: await get(`/v1/conversations/${c.id}/messages?limit=200`) };
     for (const m of out[c.id].messages.data) out[m.id] = await get(`/v1/messages/${m.id}`);
   }
   for (const id of a.mediaIds) {
@@ -195,7 +201,7 @@ export async function snapshot(ponte, a) {
 }
 
 // Values under these keys name or describe tenant data; any of A's showing up for B is a leak.
-const IDENTIFYING = /^(id|\w+_id|phone|wa_id|name|text|body|caption|sha256|filename|webhook_url|qr|code|identities|tenant|sub)$/;
+const IDENTIFYING = /^(id|\w+_id|phone|wa_id|name|email|segment|text|body|caption|sha256|filename|webhook_url|qr|code|identities|tenant|sub)$/;
 
 /** Every string of A's data B must never see, from A's snapshot and what the seeding used. */
 export function secretsOf(a, snap) {

@@ -111,7 +111,27 @@ export const MATRIX = {
   "GET /v1/dead-letters": { expect: adminOnly(200), asks: () => [{ check: (res) => sameIds(b.owned.deadLetters)(res) }] },
   "GET /v1/conversations/{id}/messages": { expect: all(404), asks: () => [...conversationAsks((id) => ({ path: `/v1/conversations/${id}/messages` })),
     { path: `/v1/conversations/${b.conversation.id}/messages?cursor=${a.cursors.messages}`, expect: all(200), check: within(b.owned.messages) }] },
+  "GET /v1/contacts": { expect: all(200), asks: () => [
+    { check: (res) => sameIds(b.owned.contacts)(res) },
+    ...a.contacts.flatMap((c) => [`+${c.phone}`, c.phone.slice(-8), c.name, `phone:+${c.phone}`, `${c.phone}@s.whatsapp.net`]
+      .map((q) => ({ path: `/v1/contacts?query=${encodeURIComponent(q)}`, check: noData }))),
+    { path: `/v1/contacts?query=${encodeURIComponent(a.contacts[0].email)}`, check: noData },
+    { path: `/v1/contacts?external=${encodeURIComponent(`odoo:res.partner:${a.contacts[0].externalRef.id}`)}`, check: noData },
+    ...INJECTIONS.map((q) => ({ path: `/v1/contacts?query=${encodeURIComponent(q)}`, check: within(b.owned.contacts) }))] },
   "GET /v1/contacts/{id}": { expect: all(404), asks: () => a.conversations.map((c) => ({ aId: c.contact.id, make: (id) => ({ path: `/v1/contacts/${id}` }) })) },
+  "PATCH /v1/contacts/{id}": { expect: all(404), asks: () => [
+    ...a.conversations.map((c) => ({ aId: c.contact.id, make: (id) => ({ path: `/v1/contacts/${id}`, body: { name: `Renamed by ${b.tag}`, blocked: true, attributes: { by: b.tag } } }) })),
+    // Tenants are apart: B may link its own contact to a record number A uses.
+    { path: `/v1/contacts/${b.conversation.contact.id}`, body: { external_refs: [a.contacts[0].externalRef] }, expect: all(200),
+      check: (res) => assert.deepEqual(jsonOf(res).external_refs, [a.contacts[0].externalRef]) }] },
+  "POST /v1/contacts/{id}/merge": { expect: all(404), asks: () => [
+    ...a.conversations.map((c) => ({ aId: c.contact.id, make: (id) => ({ path: `/v1/contacts/${id}/merge`, body: { other: b.conversation.contact.id } }) })),
+    ...a.conversations.map((c) => ({ aId: c.contact.id, expect: all(422), make: (id) => ({ path: `/v1/contacts/${b.conversation.contact.id}/merge`, body: { other: id } }) }))] },
+  "GET /v1/contacts/{id}/conversations": { expect: all(404),
+    asks: () => a.conversations.map((c) => ({ aId: c.contact.id, make: (id) => ({ path: `/v1/contacts/${id}/conversations` }) })) },
+  "POST /v1/conversations": { expect: all(422), asks: () => [
+    ...[a.meta.id, a.gateway.id].map((aId) => ({ aId, make: (id) => ({ body: { channel_id: id, to: `+${a.contacts[0].phone}` } }) })),
+    ...a.conversations.map((c) => ({ aId: c.contact.id, make: (id) => ({ body: { channel_id: b.meta.id, contact_id: id } }) }))] },
   "GET /v1/webhook-events": { expect: all(200), asks: () => [{ check: (res) => sameIds(b.owned.webhookEvents)(res) },
     { path: `/v1/webhook-events?cursor=${a.cursors.webhookEvents}`, check: within(b.owned.webhookEvents) },
     ...[a.meta.id, a.gateway.id].map((aId) => ({ aId, make: (id) => ({ path: `/v1/webhook-events?channel_id=${id}` }), check: noData }))] },

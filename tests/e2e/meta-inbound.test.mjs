@@ -196,7 +196,7 @@ describe("message types", () => {
     assert.equal((await messagesOf(ponte, key, list[0].id)).length, 2);
   });
 
-  test("when a phone and a user id know different contacts, the phone decides", async () => {
+  test("when a phone and a user id know different contacts, a message carrying both merges them into the phone's", async () => {
     const { key, channel } = await tenantWithChannel(ponte);
     const text = (id, contact, from) => envelope({
       contacts: [{ profile: { name: "Ana" }, ...contact }],
@@ -207,17 +207,17 @@ describe("message types", () => {
     await postWebhook(ponte, channel, text("wamid.PHONE_ONLY", { wa_id: "5511987654321" }, { from: "5511987654321" }));
     const before = await conversations(ponte, key);
     assert.equal(before.length, 2);
-    // Both at once: the message belongs with the number, the most specific key.
+    const userIdContact = before.find((c) => c.contact.phone === null).contact.id;
+    // Both at once: the same person. The number, the most specific key, keeps its contact.
     await postWebhook(ponte, channel, text("wamid.BOTH", { wa_id: "5511987654321", user_id: "BR.777" },
       { from: "5511987654321", from_user_id: "BR.777" }));
     const after = await conversations(ponte, key);
-    assert.equal(after.length, 2, "no third contact");
-    const byPhone = after.find((c) => c.contact.phone === "+5511987654321");
-    assert.deepEqual((await messagesOf(ponte, key, byPhone.id)).map((m) => m.text).sort(), ["wamid.BOTH", "wamid.PHONE_ONLY"]);
-    const byUserId = after.find((c) => c.id !== byPhone.id);
-    assert.deepEqual((await messagesOf(ponte, key, byUserId.id)).map((m) => m.text), ["wamid.BSUID_ONLY"]);
-    const contact = await call(ponte, "GET", `/v1/contacts/${byUserId.contact.id}`, { key });
-    assert.deepEqual(contact.json.identities, ["bsuid:BR.777"], "a key that belongs to a contact stays with it");
+    assert.equal(after.length, 1, "one person, one conversation on the channel");
+    assert.equal(after[0].contact.phone, "+5511987654321");
+    assert.deepEqual((await messagesOf(ponte, key, after[0].id)).map((m) => m.text).sort(), ["wamid.BOTH", "wamid.BSUID_ONLY", "wamid.PHONE_ONLY"]);
+    const contact = await call(ponte, "GET", `/v1/contacts/${after[0].contact.id}`, { key });
+    assert.ok(contact.json.identities.includes("bsuid:BR.777"), JSON.stringify(contact.json.identities));
+    assert.equal((await call(ponte, "GET", `/v1/contacts/${userIdContact}`, { key })).json.id, after[0].contact.id, "the old id reads as the survivor");
   });
 });
 

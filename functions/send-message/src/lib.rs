@@ -3,6 +3,7 @@
 
 mod agent_actions;
 mod channels;
+mod contacts;
 mod conversations;
 mod dead_letters;
 mod hub;
@@ -94,7 +95,18 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         (Method::Get, ["v1", "conversations", id, "messages"]) => {
             conversations::messages(req, env, &principal, id).await
         }
-        (Method::Get, ["v1", "contacts", id]) => conversations::contact(env, &principal, id).await,
+        (Method::Get, ["v1", "contacts"]) => contacts::list(req, env, &principal).await,
+        (Method::Get, ["v1", "contacts", id]) => contacts::get(env, &principal, id).await,
+        (Method::Patch, ["v1", "contacts", id]) => contacts::update(req, env, &principal, id).await,
+        (Method::Post, ["v1", "contacts", id, "merge"]) => {
+            contacts::merge(req, env, &principal, id).await
+        }
+        (Method::Get, ["v1", "contacts", id, "conversations"]) => {
+            contacts::conversations(env, &principal, id).await
+        }
+        (Method::Post, ["v1", "conversations"]) => {
+            conversations::open(req, env, &principal, now).await
+        }
         (Method::Get, ["v1", "webhook-events"]) => webhook_events::list(req, env, &principal).await,
         (Method::Post, ["v1", "webhook-events", id, "replay"]) => {
             webhook_events::replay(env, &principal, id, now).await

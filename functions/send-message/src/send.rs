@@ -12,6 +12,7 @@ use ponte_edge::problem::ApiError;
 use ponte_edge::realtime::Events;
 use ponte_edge::store;
 use ponte_edge::store::channels;
+use ponte_edge::store::merges;
 use ponte_edge::store::outbound::{self, Claimed, IdempotencyRecord, NewOutbound};
 use ponte_edge::store::read::{self, Message};
 use ponte_edge::store::recipients::{self, Recipient, Referenced};
@@ -55,6 +56,16 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
 
     let policy = Policy::from_env(env);
     let recipient = recipient(env, &db, tenant_id, &request.target, now).await?;
+    if recipient.blocked_at.is_some() {
+        let field = match request.target {
+            SendTarget::Conversation(_) => "conversation_id",
+            SendTarget::Phone { .. } => "to",
+        };
+        return Err(ApiError::InvalidField {
+            field: field.into(),
+            reason: "the contact is blocked; unblock them (PATCH /v1/contacts/{id}) to send".into(),
+        });
+    }
     let channel = channel_cache::by_id(env, &db, tenant_id, &recipient.channel_id, now)
         .await?
         .ok_or_else(|| ApiError::internal("a conversation's channel is missing"))?;
@@ -255,12 +266,21 @@ async fn recipient(
     now: i64,
 ) -> Result<Recipient, ApiError> {
     match target {
-        SendTarget::Conversation(id) => recipients::recipient_of_conversation(db, tenant_id, id)
-            .await?
-            .ok_or_else(|| ApiError::InvalidField {
+        SendTarget::Conversation(id) => {
+            if let Some(found) = recipients::recipient_of_conversation(db, tenant_id, id).await? {
+                return Ok(found);
+            }
+            // A conversation a contact merge combined into another sends in that one.
+            let merged_into = merges::conversation_now(db, tenant_id, id).await?;
+            let found = match merged_into {
+                Some(now) => recipients::recipient_of_conversation(db, tenant_id, &now).await?,
+                None => None,
+            };
+            found.ok_or_else(|| ApiError::InvalidField {
                 field: "conversation_id".into(),
                 reason: "no such conversation".into(),
-            }),
+            })
+        }
         SendTarget::Phone { channel_id, to } => {
             // Opened through the isolate's cache, where the send itself will find it again.
             let channel = channel_cache::by_id(env, db, tenant_id, channel_id, now).await?;

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod batching;
+pub mod contact_fields;
 pub mod cursor;
 pub mod identity;
 pub mod ids;

@@ -11,6 +11,9 @@ pub const MESSAGE_UPDATED: &str = "message.updated";
 pub const CONVERSATION_UPDATED: &str = "conversation.updated";
 /// A channel's session changed (a gateway connected, dropped, or shows a QR code to scan).
 pub const CHANNEL_UPDATED: &str = "channel.updated";
+/// Two contacts turned out to be one person: the second is gone, its conversations and
+/// identities are the first's.
+pub const CONTACT_MERGED: &str = "contact.merged";
 
 /// Conversations a socket can narrow itself to. The subscription travels in the socket's
 /// attachment, which the runtime caps at 2 KiB, and an inbox follows a handful at a time anyway.

@@ -142,3 +142,13 @@ impl From<worker::Error> for ApiError {
         Self::Unavailable(e.to_string())
     }
 }
+
+/// A field the caller got wrong: 422, naming it.
+impl From<ponte_core::outbound::FieldError> for ApiError {
+    fn from(e: ponte_core::outbound::FieldError) -> Self {
+        Self::InvalidField {
+            field: e.field,
+            reason: e.reason,
+        }
+    }
+}

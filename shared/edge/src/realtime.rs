@@ -4,8 +4,8 @@
 //! loses no data, only the push; clients re-fetch when the sequence number says they missed one.
 
 use ponte_core::realtime::{
-    PublishRequest, Unstamped, CHANNEL_UPDATED, CONVERSATION_UPDATED, MESSAGE_CREATED,
-    MESSAGE_UPDATED,
+    PublishRequest, Unstamped, CHANNEL_UPDATED, CONTACT_MERGED, CONVERSATION_UPDATED,
+    MESSAGE_CREATED, MESSAGE_UPDATED,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -67,6 +67,22 @@ impl Events {
 
     /// A channel's session changed; `channel` is the channel as `GET /v1/channels/{id}` shows it.
     /// It concerns no conversation, so every socket of the tenant gets it.
+    /// Every socket of the tenant gets it: an inbox showing the merged-away contact or its
+    /// conversations reloads them.
+    pub fn contact_merged(&mut self, contact_id: &str, merged_contact_id: &str) {
+        let payload = serde_json::json!({
+            "type": CONTACT_MERGED,
+            "contact_id": contact_id,
+            "merged_contact_id": merged_contact_id,
+        });
+        if let Ok(payload) = RawValue::from_string(payload.to_string()) {
+            self.0.push(Unstamped {
+                conversation_id: String::new(),
+                payload,
+            });
+        }
+    }
+
     pub fn channel_updated(&mut self, channel_id: &str, channel: &serde_json::Value) {
         let payload = serde_json::json!({
             "type": CHANNEL_UPDATED,

@@ -13,7 +13,7 @@ use crate::realtime::Events;
 use crate::store::channels::{public_view, OpenedChannel};
 use crate::store::media::MediaJob;
 use crate::store::read::{self, Message};
-use crate::store::{self};
+use crate::store::{self, merges};
 
 /// `listening`: whether the tenant has sockets to tell; `label` names the delivery in logs.
 pub async fn finish(
@@ -51,6 +51,14 @@ pub async fn finish(
     }
     for message in read_messages(&db, tenant_id, &stored_inline).await {
         events.message_updated(&message);
+    }
+    if let Some(at) = write.merges_at {
+        match merges::contacts_merged_at(&db, tenant_id, at).await {
+            Ok(merged) => merged
+                .iter()
+                .for_each(|m| events.contact_merged(&m.new_id, &m.old_id)),
+            Err(e) => console_error!("reading the merges of {label}: {e:?}"),
+        }
     }
     // Every socket of the tenant gets it, agents' too: it carries no webhook URL.
     if let Some((state, at)) = &changes.connection {

@@ -7,6 +7,7 @@
 mod aliases;
 mod changes;
 mod in_place;
+mod merges;
 mod watermarks;
 
 use ponte_core::identity::{ContactRef, MAX_IDENTITY_KEYS};
@@ -17,6 +18,7 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 pub use changes::Changes;
+pub use merges::merge_statement;
 
 use super::channels;
 use super::media::{self, MediaJob};
@@ -118,6 +120,8 @@ pub struct InboundWrite {
     /// itself reads the new messages back at `read_at`, followed by their conversations.
     listening: bool,
     read_at: Option<usize>,
+    /// When the batch may have merged contacts (`merged_contacts.at`), for the realtime event.
+    pub merges_at: Option<i64>,
 }
 
 /// Statements for `batch`, in the order they must run: messages with their contacts, then
@@ -166,6 +170,17 @@ pub fn statements(
             }
         }
         message_ids.push(id);
+    }
+    let key_sets: Vec<Vec<String>> = batch
+        .messages
+        .iter()
+        .map(|m| m.contact.identity_keys())
+        .collect();
+    let merges = merges::merge_statements(db, to, key_sets.iter().map(Vec::as_slice))?;
+    let merges_at = (!merges.is_empty()).then_some(to.received_at);
+    for merge in merges {
+        unit_starts.push(out.len());
+        out.push(merge);
     }
     // Before the statuses, which may name a message by the alias this same delivery gives it.
     for alias in &batch.aliases {
@@ -226,6 +241,7 @@ pub fn statements(
         connection_at,
         listening,
         read_at,
+        merges_at,
     })
 }
 

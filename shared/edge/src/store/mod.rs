@@ -1,11 +1,13 @@
 //! D1 access. Every statement is a constant with bound parameters; every query filters by tenant.
 
 pub mod channels;
+pub mod contacts;
 pub mod conversations;
 pub mod counts;
 pub mod dead_letters;
 pub mod inbound;
 pub mod media;
+pub mod merges;
 pub mod outbound;
 pub mod presence;
 pub mod read;

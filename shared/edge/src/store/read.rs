@@ -1,4 +1,4 @@
-//! The read API's queries: conversations, their messages, contacts. Keyset pagination throughout.
+//! The read API's queries: conversations and their messages. Keyset pagination throughout.
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -390,43 +390,4 @@ pub async fn message(
 ) -> Result<Option<Message>, ApiError> {
     let result = message_statement(db, tenant_id, id)?.all().await?;
     Ok(messages_of(&result)?.pop())
-}
-
-#[derive(Serialize, Deserialize)]
-pub struct Contact {
-    pub id: String,
-    pub name: Option<String>,
-    #[serde(rename(serialize = "phone"))]
-    pub phone_e164: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    #[serde(default)]
-    pub identities: Vec<String>,
-}
-
-pub async fn contact(
-    db: &D1Database,
-    tenant_id: &str,
-    id: &str,
-) -> Result<Option<Contact>, ApiError> {
-    let found: Option<Contact> = db
-        .prepare("SELECT id, name, phone_e164, created_at, updated_at FROM contacts WHERE id = ?1 AND tenant_id = ?2")
-        .bind(&[text(id), text(tenant_id)])?
-        .first(None)
-        .await?;
-    let Some(mut contact) = found else {
-        return Ok(None);
-    };
-    #[derive(Deserialize)]
-    struct IdentityRow {
-        identity: String,
-    }
-    let rows: Vec<IdentityRow> = db
-        .prepare("SELECT identity FROM contact_identities WHERE tenant_id = ?1 AND contact_id = ?2 ORDER BY identity")
-        .bind(&[text(tenant_id), text(id)])?
-        .all()
-        .await?
-        .results()?;
-    contact.identities = rows.into_iter().map(|r| r.identity).collect();
-    Ok(Some(contact))
 }

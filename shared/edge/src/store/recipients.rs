@@ -17,6 +17,8 @@ pub struct Recipient {
     pub contact_id: String,
     pub last_inbound_at: Option<i64>,
     pub phone_e164: Option<String>,
+    /// When the business blocked the contact: nothing is sent to them.
+    pub blocked_at: Option<i64>,
     /// The contact's identities (`phone:…`, `wa:…`, `lid:…`), newest first, as a JSON array:
     /// the channel's adapter picks the address its provider takes.
     identities: String,
@@ -31,6 +33,7 @@ impl Recipient {
 macro_rules! recipient_select {
     () => {
         "SELECT c.id AS conversation_id, c.channel_id, c.contact_id, c.last_inbound_at, ct.phone_e164, \
+         ct.blocked_at, \
          (SELECT json_group_array(identity) FROM (SELECT i.identity FROM contact_identities i \
           WHERE i.contact_id = c.contact_id AND i.tenant_id = c.tenant_id \
           ORDER BY i.created_at DESC, i.identity)) AS identities \
@@ -93,6 +96,44 @@ pub async fn recipient_by_phone(
     rows.into_iter()
         .next()
         .ok_or_else(|| ApiError::internal("the conversation was not created"))
+}
+
+/// The conversation of an existing contact on the channel, created when new, or `None` when the
+/// tenant has no such contact. `identity` is one of the contact's keys: the arrival view finds
+/// the contact by it.
+pub async fn recipient_by_contact(
+    db: &D1Database,
+    tenant_id: &str,
+    channel_id: &str,
+    contact_id: &str,
+    identity: &str,
+    now: i64,
+) -> Result<Option<Recipient>, ApiError> {
+    let target = Target {
+        tenant_id,
+        channel_id,
+        received_at: now,
+    };
+    let statements = vec![
+        contact_statement(
+            db,
+            &target,
+            &ArrivalKeys::one(identity.to_string()),
+            None,
+            None,
+        )?,
+        db.prepare(concat!(
+            recipient_select!(),
+            "WHERE c.tenant_id = ?1 AND c.channel_id = ?2 AND c.contact_id = ?3"
+        ))
+        .bind(&[text(tenant_id), text(channel_id), text(contact_id)])?,
+    ];
+    let results = db.batch(statements).await?;
+    let rows: Vec<Recipient> = results
+        .last()
+        .ok_or_else(|| ApiError::internal("empty batch result"))?
+        .results()?;
+    Ok(rows.into_iter().next())
 }
 
 /// One of our messages as its provider knows it: a reply or a reaction names it.

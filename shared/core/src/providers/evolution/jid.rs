@@ -82,7 +82,7 @@ fn lid_among(alternates: &[Option<&str>]) -> Option<String> {
 
 fn push_phone(contact: &mut ContactRef, digits: &str) {
     if let Ok(phone) = PhoneNumber::parse(digits) {
-        contact.push(IdentityKey::Phone(phone.canonical()));
+        contact.push(phone.identity_key());
     }
     contact.push(IdentityKey::WhatsApp(digits.to_string()));
 }

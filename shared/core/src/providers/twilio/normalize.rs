@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::config::{strip_prefix_ignore_case, WHATSAPP_PREFIX};
 use super::errors::describe;
-use crate::identity::{ContactRef, IdentityKey, PhoneNumber};
+use crate::identity::{ContactRef, PhoneNumber};
 use crate::model::{
     Content, Direction, InboundBatch, Media, NormalizedMessage, ProviderError, ReplyContext,
     StatusUpdate,
@@ -127,7 +127,7 @@ fn contact(form: &Form, from: &str) -> Option<ContactRef> {
         ContactRef::default()
     };
     if let Some(phone) = phone {
-        contact.push(IdentityKey::Phone(phone.canonical()));
+        contact.push(phone.identity_key());
     }
     if contact.keys().is_empty() {
         return None;

@@ -143,7 +143,7 @@ fn person(message: &Received, phone: &str) -> ContactRef {
         let digits = phone.split('@').next().unwrap_or_default();
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
             if let Ok(number) = PhoneNumber::parse(digits) {
-                contact.push(IdentityKey::Phone(number.canonical()));
+                contact.push(number.identity_key());
             }
             contact.push(IdentityKey::WhatsApp(digits.to_string()));
         }

@@ -1,0 +1,186 @@
+// The contacts API end to end: a contact found by name, email, any written form of its number or
+// any identity, and by a link to a business record; what the business keeps about it (name,
+// email, attributes merged as a JSON merge patch, blocked, links), each wrong field named; its
+// conversations; and a conversation opened from a CRM without sending.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { startGraph } from "../../tools/graph-emulator.mjs";
+import { metaText } from "../../tools/meta-payloads.mjs";
+import { call, createChannel, createMetaChannel, createTenant, postWebhook, startPonte } from "./harness.mjs";
+
+let ponte;
+let graph;
+let phoneIds = 0;
+
+before(async () => {
+  [ponte, graph] = await Promise.all([startPonte(), startGraph()]);
+});
+after(async () => {
+  ponte?.stop();
+  await graph?.stop();
+});
+
+async function metaChannel(key) {
+  const phoneNumberId = `1003004000${String(++phoneIds).padStart(5, "0")}`;
+  const accessToken = `EAAG-${phoneNumberId}`;
+  graph.register(phoneNumberId, accessToken);
+  return createMetaChannel(ponte, key, { phoneNumberId, accessToken, graphBaseUrl: graph.baseUrl });
+}
+
+/** A tenant whose Meta channel heard from `from` (an old Brazilian mobile, without its ninth digit). */
+async function setup({ from = "551187650001", name = "Joana Prado", writtenAgoMs = 60_000 } = {}) {
+  const { api_key: key } = await createTenant(ponte);
+  const channel = await metaChannel(key);
+  const res = await postWebhook(ponte, channel, metaText({ from, name, ts: Date.now() - writtenAgoMs, phoneNumberId: channel.phoneNumberId }));
+  assert.equal(res.status, 200, res.text);
+  const [conversation] = (await call(ponte, "GET", "/v1/conversations", { key })).json.data;
+  return { key, channel, conversation, contactId: conversation.contact.id };
+}
+
+const get = (s, path) => call(ponte, "GET", path, { key: s.key });
+const patch = (s, body, id = s.contactId) => call(ponte, "PATCH", `/v1/contacts/${id}`, { key: s.key, body });
+const found = async (s, query) => (await get(s, `/v1/contacts?query=${encodeURIComponent(query)}`)).json.data.map((c) => c.id);
+
+describe("contacts: search", () => {
+  test("a contact is found by name, by every written form of its number, by an identity and by email", async () => {
+    const s = await setup();
+    await postWebhook(ponte, s.channel, metaText({ from: "5511933330002", name: "Outra Pessoa", phoneNumberId: s.channel.phoneNumberId }));
+    for (const query of ["joana", "PRADO", "+55 (11) 98765-0001", "5511987650001", "551187650001", "+55 11 8765-0001", "8765-0001", "wa:551187650001"]) {
+      assert.deepEqual(await found(s, query), [s.contactId], query);
+    }
+    assert.equal((await patch(s, { email: "Joana@Example.com" })).status, 200);
+    assert.deepEqual(await found(s, "joana@example.COM"), [s.contactId]);
+    assert.deepEqual(await found(s, "example.com"), [s.contactId], "part of the email");
+    assert.deepEqual(await found(s, "ninguém"), []);
+    const all = await get(s, "/v1/contacts?limit=1");
+    assert.equal(all.json.data.length, 1);
+    const next = await get(s, `/v1/contacts?limit=1&cursor=${all.json.next_cursor}`);
+    assert.equal(next.json.data.length, 1);
+    assert.notEqual(next.json.data[0].id, all.json.data[0].id);
+    assert.equal(next.json.next_cursor, null);
+    assert.equal((await get(s, "/v1/contacts?cursor=garbage")).status, 400);
+    assert.equal((await get(s, `/v1/contacts?query=${"x".repeat(101)}`)).status, 400);
+  });
+
+  test("a link to a business record finds its one contact; a record names one contact per tenant", async () => {
+    const s = await setup();
+    const ref = { system: "odoo", type: "res.partner", id: "42" };
+    const res = await patch(s, { external_refs: [ref, ref, { system: "hubspot", type: "contact", id: "a:b/7" }] });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json.external_refs, [{ system: "hubspot", type: "contact", id: "a:b/7" }, ref], "sorted, once each");
+    assert.deepEqual((await get(s, "/v1/contacts?external=odoo:res.partner:42")).json.data.map((c) => c.id), [s.contactId]);
+    assert.deepEqual((await get(s, "/v1/contacts?external=hubspot:contact:a:b/7")).json.data.map((c) => c.id), [s.contactId]);
+    assert.deepEqual((await get(s, "/v1/contacts?external=odoo:res.partner:43")).json.data, []);
+    assert.equal((await get(s, "/v1/contacts?external=odoo")).status, 400);
+
+    await postWebhook(ponte, s.channel, metaText({ from: "5511944440003", name: "Segundo", phoneNumberId: s.channel.phoneNumberId }));
+    const [second] = await found(s, "Segundo");
+    const taken = await patch(s, { external_refs: [ref] }, second);
+    assert.equal(taken.status, 409, taken.text);
+    assert.match(taken.json.detail, new RegExp(s.contactId));
+    assert.equal((await patch(s, { email: "x@y.com" })).status, 200);
+    assert.equal((await patch(s, { email: "X@y.com" }, second)).status, 409, "an email names one contact");
+    // Dropping the links frees the record for the other contact.
+    assert.equal((await patch(s, { external_refs: [] })).status, 200);
+    assert.equal((await patch(s, { external_refs: [ref] }, second)).status, 200);
+    assert.deepEqual((await get(s, "/v1/contacts?external=odoo:res.partner:42")).json.data.map((c) => c.id), [second]);
+  });
+});
+
+describe("contacts: what the business keeps", () => {
+  test("name, email and attributes change; attributes merge, null removes, and each wrong field is named", async () => {
+    const s = await setup();
+    let res = await patch(s, { name: "  Joana P. ", attributes: { plan: "gold", address: { city: "SP", zip: "01000" } } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.name, "Joana P.");
+    res = await patch(s, { attributes: { plan: null, address: { zip: null, street: "Sé" }, vip: true } });
+    assert.deepEqual(res.json.attributes, { address: { city: "SP", street: "Sé" }, vip: true });
+    const view = (await get(s, `/v1/contacts/${s.contactId}`)).json;
+    assert.deepEqual(view.channels, [s.channel.id]);
+    assert.ok(view.identities.includes("phone:+5511987650001") && view.identities.includes("wa:551187650001"), JSON.stringify(view.identities));
+    res = await patch(s, { email: "joana@example.com" });
+    assert.ok(res.json.identities.includes("email:joana@example.com"));
+    res = await patch(s, { email: "nova@example.com" });
+    assert.ok(res.json.identities.includes("email:nova@example.com") && !res.json.identities.includes("email:joana@example.com"), "the old email is no identity any more");
+    res = await patch(s, { email: null, name: null });
+    assert.equal(res.json.email, null);
+    assert.equal(res.json.name, null);
+    assert.ok(!res.json.identities.some((i) => i.startsWith("email:")));
+
+    for (const [body, field] of [[{ name: "" }, "name"], [{ email: "not-an-email" }, "email"], [{ attributes: [1] }, "attributes"],
+      [{ attributes: { big: "x".repeat(17 * 1024) } }, "attributes"], [{ external_refs: [{ system: "o doo", type: "p", id: "1" }] }, "external_refs[0].system"]]) {
+      res = await patch(s, body);
+      assert.equal(res.status, 422, `${JSON.stringify(body).slice(0, 60)}: ${res.text}`);
+      assert.equal(res.json.field, field);
+    }
+    assert.equal((await patch(s, { nickname: "J" })).status, 422, "an unknown field");
+    assert.equal((await call(ponte, "PATCH", `/v1/contacts/${s.contactId}`, { key: s.key, body: "{" , headers: { "content-type": "application/json" } })).status, 400);
+    assert.equal((await patch(s, { name: "x" }, "ct_doesnotexist")).status, 404);
+    assert.deepEqual((await get(s, `/v1/contacts/${s.contactId}`)).json.attributes, { address: { city: "SP", street: "Sé" }, vip: true }, "a refused change changed nothing");
+  });
+
+  test("a blocked contact's inbound is still stored, its sends are refused with 422 until unblocked", async () => {
+    const s = await setup();
+    assert.equal((await patch(s, { blocked: true })).json.blocked, true);
+    const text = { conversation_id: s.conversation.id, type: "text", text: { body: "Olá" } };
+    let res = await call(ponte, "POST", "/v1/messages", { key: s.key, body: text });
+    assert.equal(res.status, 422, res.text);
+    assert.equal(res.json.field, "conversation_id");
+    assert.match(res.json.detail, /blocked/);
+    res = await call(ponte, "POST", "/v1/messages", { key: s.key, body: { channel_id: s.channel.id, to: "+55 11 98765-0001", type: "text", text: { body: "Olá" } } });
+    assert.equal(res.status, 422, "by number too");
+    assert.equal(graph.callsTo("551187650001").length + graph.callsTo("5511987650001").length, 0);
+    await postWebhook(ponte, s.channel, metaText({ from: "551187650001", body: "ainda aqui", phoneNumberId: s.channel.phoneNumberId }));
+    const messages = (await get(s, `/v1/conversations/${s.conversation.id}/messages`)).json.data;
+    assert.ok(messages.some((m) => m.text === "ainda aqui"));
+    assert.equal((await patch(s, { blocked: false })).json.blocked, false);
+    res = await call(ponte, "POST", "/v1/messages", { key: s.key, body: text });
+    assert.equal(res.status, 201, res.text);
+  });
+});
+
+describe("contacts: conversations", () => {
+  test("a contact's conversations, and one opened from a CRM by contact or number without sending", async () => {
+    const s = await setup();
+    const second = await metaChannel(s.key);
+    let res = await call(ponte, "POST", "/v1/conversations", { key: s.key, body: { channel_id: second.id, contact_id: s.contactId } });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.json.contact.id, s.contactId);
+    const again = await call(ponte, "POST", "/v1/conversations", { key: s.key, body: { channel_id: second.id, contact_id: s.contactId } });
+    assert.equal(again.status, 200);
+    assert.equal(again.json.id, res.json.id);
+    const list = (await get(s, `/v1/contacts/${s.contactId}/conversations`)).json.data;
+    assert.deepEqual(list.map((c) => c.channel_id).sort(), [s.channel.id, second.id].sort());
+    // The same person typed with the ninth digit is the same contact and conversation.
+    res = await call(ponte, "POST", "/v1/conversations", { key: s.key, body: { channel_id: s.channel.id, to: "+55 (11) 98765-0001" } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.id, s.conversation.id);
+    res = await call(ponte, "POST", "/v1/conversations", { key: s.key, body: { channel_id: s.channel.id, to: "+55 21 99876-5432" } });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.json.contact.phone, "+5521998765432");
+    // Opened, never written to: the first send meets the window's rules.
+    const send = await call(ponte, "POST", "/v1/messages", { key: s.key, body: { conversation_id: res.json.id, type: "text", text: { body: "Oi" } } });
+    assert.equal(send.status, 422, send.text);
+    assert.match(send.json.detail, /24 hours/);
+  });
+
+  test("opening names what is wrong: the channel, the contact, both or neither, a channel that cannot reach them", async () => {
+    const s = await setup();
+    const telegram = await createChannel(ponte, s.key, { provider: "telegram", config: { base_url: "http://127.0.0.1:9" }, secrets: { bot_token: "1:abc" } });
+    for (const [body, field] of [
+      [{ channel_id: "chn_doesnotexist", to: "+5511987650001" }, "channel_id"],
+      [{ channel_id: s.channel.id, contact_id: "ct_doesnotexist" }, "contact_id"],
+      [{ channel_id: s.channel.id }, "contact_id"],
+      [{ channel_id: s.channel.id, contact_id: s.contactId, to: "+5511987650001" }, "contact_id"],
+      [{ channel_id: s.channel.id, to: "not a number" }, "to"],
+      [{ channel_id: telegram.id, contact_id: s.contactId }, "contact_id"],
+      [{ channel_id: telegram.id, to: "+5511987650001" }, "to"],
+    ]) {
+      const res = await call(ponte, "POST", "/v1/conversations", { key: s.key, body });
+      assert.equal(res.status, 422, `${JSON.stringify(body)}: ${res.text}`);
+      assert.equal(res.json.field, field, JSON.stringify(body));
+    }
+    assert.equal((await get(s, `/v1/contacts/${s.contactId}/conversations`)).json.data.length, 1, "nothing was opened");
+    assert.equal((await get(s, "/v1/contacts/ct_doesnotexist/conversations")).status, 404);
+  });
+});
