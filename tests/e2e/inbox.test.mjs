@@ -402,6 +402,29 @@ describe("the inbox", () => {
     }
   });
 
+  test("a Messenger page is added with its page id and the secrets Meta gives, and its webhook URL shown", async () => {
+    const { api_key: key } = await createTenant(ponte);
+    const page = await signedIn(key);
+    await page.click("#nav-channels");
+    await page.click("details.card summary");
+    await page.selectOption("#provider", "messenger");
+    assert.deepEqual(await page.locator("#provider-fields input").evaluateAll((inputs) => inputs.map((i) => i.name)),
+      ["config.page_id", "config.instagram_account_id", "config.graph_base_url", "secrets.page_access_token", "secrets.app_secret", "secrets.verify_token"],
+      "the fields a Messenger page needs");
+    await page.fill("#channel-form input[name=name]", "Página da loja");
+    await page.fill("input[name='config.page_id']", "1122334455");
+    await page.fill("input[name='secrets.page_access_token']", "EAAPage-inbox");
+    await page.fill("input[name='secrets.app_secret']", "inbox-app-secret");
+    await page.fill("input[name='secrets.verify_token']", "inbox-verify");
+    await page.click("#channel-form button[type=submit]");
+    const card = page.locator(".channel", { hasText: "Página da loja" });
+    await card.waitFor();
+    assert.match(await card.textContent(), /\/webhooks\/messenger\//);
+    const listed = (await call(ponte, "GET", "/v1/channels", { key })).json.data;
+    assert.deepEqual(listed.map((c) => [c.provider, c.config.page_id]), [["messenger", "1122334455"]]);
+    await page.context().close();
+  });
+
   test("on a phone-sized screen the list and the thread take turns", async () => {
     const s = await tenant();
     await postWebhook(ponte, s.channel, metaText({ from: nextNumber(), name: "Helena", body: "Pelo celular", phoneNumberId: s.phoneNumberId }));

@@ -84,11 +84,20 @@ pub async fn create(req: &mut Request, env: &Env, principal: &Principal, now: i6
         && request.body.needs_open_window()
         && !window_open(recipient.last_inbound_at, now);
     if window_closed {
+        let reason = if capabilities.templates {
+            "the contact has not written in the last 24 hours, so WhatsApp only delivers \
+             templates: send a message of type `template`"
+                .to_string()
+        } else {
+            format!(
+                "the contact has not written in the last 24 hours, so {} channels cannot \
+                 message them until they write again",
+                provider.name()
+            )
+        };
         return Err(ApiError::InvalidField {
             field: "type".into(),
-            reason: "the contact has not written in the last 24 hours, so WhatsApp only delivers \
-                     templates: send a message of type `template`"
-                .into(),
+            reason,
         });
     }
     let reply_to = match &request.reply_to {

@@ -86,7 +86,7 @@ pub async fn replay(env: &Env, principal: &Principal, id: &str, now: i64) -> Api
         Ok(batch) => {
             let counts = (
                 batch.messages.len(),
-                batch.statuses.len(),
+                batch.status_count(),
                 batch.ignored.len(),
             );
             let (outcome, error) = match batch.unreadable.first() {

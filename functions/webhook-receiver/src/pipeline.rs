@@ -263,7 +263,7 @@ async fn store_batch(
 ) -> ApiResult {
     let counts = (
         batch.messages.len(),
-        batch.statuses.len(),
+        batch.status_count(),
         batch.ignored.len(),
     );
     event.http_status = 200;

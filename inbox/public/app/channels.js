@@ -35,6 +35,10 @@ const FORMS = {
     config: [["app_name", "App name", "The GupShup app registered for the number", true], ["source", "Business number", "With its country code", true], ["base_url", "API URL", "Leave empty for GupShup's own", false]],
     secrets: [["api_key", "API key", "From the GupShup dashboard", true]],
   },
+  messenger: {
+    config: [["page_id", "Page ID", "The Facebook Page's id", true], ["instagram_account_id", "Instagram account ID", "The Instagram professional account linked to the page, for Instagram Direct", false], ["graph_base_url", "Graph API URL", "Leave empty for Meta's own", false]],
+    secrets: [["page_access_token", "Page access token", "The page's token with messaging permission", true], ["app_secret", "App secret", "Verifies the webhook's signature", true], ["verify_token", "Verify token", "Any string; Meta echoes it when the webhook is set up", true]],
+  },
 };
 
 export class ChannelsPage {

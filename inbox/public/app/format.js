@@ -9,6 +9,7 @@ export const PROVIDERS = {
   twilio: { label: "Twilio (SMS, WhatsApp)", mark: "T", colour: "#dc2626" },
   telegram: { label: "Telegram", mark: "T", colour: "#0284c7" },
   gupshup: { label: "GupShup", mark: "G", colour: "#15803d" },
+  messenger: { label: "Messenger, Instagram", mark: "M", colour: "#7c3aed" },
 };
 
 export function provider(name) {

@@ -297,6 +297,17 @@ pub struct MessageEdit {
     pub edited_at_ms: i64,
 }
 
+/// A provider's "everything up to here": every outbound message of the conversation with
+/// `contact` on the channel, sent at or before `up_to_ms`, reached `status` (Messenger's delivery
+/// and read watermarks, which name no message). Applied forward only, like any status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watermark {
+    pub contact: ContactRef,
+    pub status: DeliveryStatus,
+    /// In milliseconds since the epoch, on the provider's clock.
+    pub up_to_ms: i64,
+}
+
 /// A provider's second id for a message it already named: GupShup names our sends by its own id
 /// and, from a week on, only by WhatsApp's. A status naming either finds the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,6 +328,8 @@ pub struct InboundBatch {
     /// Messages whose author changed them (Telegram's `edited_message`): applied to the stored
     /// message in place, never over a later edit.
     pub edits: Vec<MessageEdit>,
+    /// Statuses that name no message but a moment (see [`Watermark`]).
+    pub watermarks: Vec<Watermark>,
     /// Second ids of stored messages, recorded before this delivery's statuses are applied.
     pub aliases: Vec<MessageAlias>,
     /// A change of the channel's session (WhatsApp Web gateways: connected, QR code to scan).
@@ -324,6 +337,13 @@ pub struct InboundBatch {
     /// Why parts of a signed delivery could not be read. The rest is stored; the delivery can be
     /// replayed once a fixed adapter reads them.
     pub unreadable: Vec<String>,
+}
+
+impl InboundBatch {
+    /// How many status reports the delivery carried, per message or as watermarks.
+    pub fn status_count(&self) -> usize {
+        self.statuses.len() + self.watermarks.len()
+    }
 }
 
 #[cfg(test)]

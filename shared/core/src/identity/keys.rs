@@ -21,6 +21,10 @@ pub enum IdentityKey {
     /// A Telegram user id: Telegram gives no phone number, and a user's id is also the id of
     /// their private chat with the bot.
     Telegram(String),
+    /// A Facebook Messenger page-scoped user id: the person as one Page knows them, no phone.
+    Psid(String),
+    /// An Instagram-scoped user id: the person as one Instagram professional account knows them.
+    Igsid(String),
 }
 
 impl IdentityKey {
@@ -32,6 +36,8 @@ impl IdentityKey {
             Self::Bsuid(_) => "bsuid",
             Self::Group(_) => "group",
             Self::Telegram(_) => "tg",
+            Self::Psid(_) => "psid",
+            Self::Igsid(_) => "igsid",
         }
     }
 }
@@ -44,7 +50,9 @@ impl fmt::Display for IdentityKey {
             | Self::Lid(v)
             | Self::Bsuid(v)
             | Self::Group(v)
-            | Self::Telegram(v) => write!(f, "{}:{v}", self.kind()),
+            | Self::Telegram(v)
+            | Self::Psid(v)
+            | Self::Igsid(v) => write!(f, "{}:{v}", self.kind()),
         }
     }
 }
@@ -83,7 +91,9 @@ impl ContactRef {
             | IdentityKey::Lid(v)
             | IdentityKey::Bsuid(v)
             | IdentityKey::Group(v)
-            | IdentityKey::Telegram(v) => v.trim().is_empty(),
+            | IdentityKey::Telegram(v)
+            | IdentityKey::Psid(v)
+            | IdentityKey::Igsid(v) => v.trim().is_empty(),
         };
         if !empty && self.keys.len() < MAX_IDENTITY_KEYS && !self.keys.contains(&key) {
             self.keys.push(key);
@@ -134,7 +144,9 @@ impl ContactRef {
                 | IdentityKey::Lid(v)
                 | IdentityKey::Bsuid(v)
                 | IdentityKey::Group(v)
-                | IdentityKey::Telegram(v) => v.clone(),
+                | IdentityKey::Telegram(v)
+                | IdentityKey::Psid(v)
+                | IdentityKey::Igsid(v) => v.clone(),
             })
     }
 

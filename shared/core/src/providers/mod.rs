@@ -6,6 +6,7 @@ pub mod endpoints;
 pub mod evolution;
 pub mod gupshup;
 pub mod lenient;
+pub mod messenger;
 pub mod meta;
 mod seam;
 mod settings;
@@ -27,13 +28,14 @@ pub use settings::{
 };
 
 /// Every provider Ponte speaks. Adding one is its folder plus one line here.
-static PROVIDERS: [&dyn Provider; 7] = [
+static PROVIDERS: [&dyn Provider; 8] = [
     &meta::Meta,
     &evolution::Evolution,
     &zapi::ZApi,
     &wppconnect::WppConnect,
     &telegram::Telegram,
     &twilio::Twilio,
+    &messenger::Messenger,
     &gupshup::Gupshup,
 ];
 

@@ -8,6 +8,7 @@ mod aliases;
 mod changes;
 mod in_place;
 mod merges;
+mod watermarks;
 
 use ponte_core::identity::{ContactRef, MAX_IDENTITY_KEYS};
 use ponte_core::ids::new_id;
@@ -187,7 +188,7 @@ pub fn statements(
         out.push(aliases::alias_statement(db, to, alias)?);
     }
     let mut moved_at =
-        Vec::with_capacity(batch.statuses.len() + batch.deletions.len() + batch.edits.len());
+        Vec::with_capacity(batch.status_count() + batch.deletions.len() + batch.edits.len());
     for status in &batch.statuses {
         unit_starts.push(out.len());
         moved_at.push(out.len());
@@ -203,6 +204,14 @@ pub fn statements(
         unit_starts.push(out.len());
         moved_at.push(out.len());
         out.extend(in_place::edit_statements(db, to, edit, listening)?);
+    }
+    // After the messages, like the statuses: an echo stored by this delivery can move too.
+    for watermark in &batch.watermarks {
+        unit_starts.push(out.len());
+        moved_at.push(out.len());
+        out.push(watermarks::watermark_statement(
+            db, to, watermark, listening,
+        )?);
     }
     let mut connection_at = None;
     if let Some(update) = &batch.connection {

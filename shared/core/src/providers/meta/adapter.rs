@@ -3,9 +3,10 @@
 use serde_json::Value;
 
 use super::{
-    mark_read_request, media_request, messages_request, parse_mark_read_response,
-    parse_send_response, parse_templates, parse_upload_response, parse_webhook, send_request,
-    templates_request, upload_request, verify_handshake, MetaConfig, MetaSecrets,
+    authenticate_signature, handshake_reply, mark_read_request, media_request, messages_request,
+    parse_mark_read_response, parse_send_response, parse_templates, parse_upload_response,
+    parse_webhook, send_request, templates_request, upload_request, MetaConfig, MetaSecrets,
+    SIGNATURE_HEADER,
 };
 use crate::identity::stored_identity;
 use crate::media::whatsapp_media_limit;
@@ -16,9 +17,6 @@ use crate::providers::{
     PreparedCall, Provider, Reply, ResolvedRefs, SendOutcome, Settings, Template, Unauthenticated,
     WebhookRequest,
 };
-use crate::signature::verify_meta;
-
-const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 /// Every Cloud API call Ponte makes goes to `/{phone_number_id}/messages`.
 const MESSAGES: &str = "messages";
 
@@ -60,29 +58,11 @@ impl Channel for MetaChannel {
     }
 
     fn handshake(&self, request: &WebhookRequest) -> Option<Result<Reply, Unauthenticated>> {
-        let query = request.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        Some(
-            verify_handshake(query, &self.secrets.verify_token)
-                .map(|challenge| Reply {
-                    status: 200,
-                    content_type: "text/plain",
-                    body: challenge.to_string(),
-                })
-                .map_err(|_| {
-                    Unauthenticated(
-                        "hub.mode must be subscribe and hub.verify_token must match".into(),
-                    )
-                }),
-        )
+        Some(handshake_reply(request, &self.secrets.verify_token))
     }
 
     fn authenticate(&self, request: &WebhookRequest) -> Result<(), Unauthenticated> {
-        verify_meta(
-            self.secrets.app_secret.as_bytes(),
-            request.body,
-            request.header(SIGNATURE_HEADER),
-        )
-        .map_err(|e| Unauthenticated(format!("X-Hub-Signature-256: {}", e.describe())))
+        authenticate_signature(request, &self.secrets.app_secret)
     }
 
     fn normalize(&self, request: &WebhookRequest) -> Result<InboundBatch, Malformed> {

@@ -1,6 +1,42 @@
-//! The `GET` subscription handshake: echo `hub.challenge` when `hub.verify_token` is ours.
+//! How Meta's webhooks prove themselves, for every Meta platform that posts them (the Cloud API,
+//! Messenger, Instagram): the `GET` subscription handshake, which echoes `hub.challenge` when
+//! `hub.verify_token` is ours, and `X-Hub-Signature-256` over the raw body with the app secret.
 
-use crate::signature::constant_time_eq;
+use crate::providers::{Reply, Unauthenticated, WebhookRequest};
+use crate::signature::{constant_time_eq, verify_meta};
+
+/// The header Meta signs every webhook with (lower-case, as the seam names headers).
+pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
+
+/// The handshake as the seam answers it: the bare challenge, or why not.
+pub fn handshake_reply(
+    request: &WebhookRequest,
+    verify_token: &str,
+) -> Result<Reply, Unauthenticated> {
+    let query = request.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    verify_handshake(query, verify_token)
+        .map(|challenge| Reply {
+            status: 200,
+            content_type: "text/plain",
+            body: challenge.to_string(),
+        })
+        .map_err(|_| {
+            Unauthenticated("hub.mode must be subscribe and hub.verify_token must match".into())
+        })
+}
+
+/// `X-Hub-Signature-256` checked over the raw body with the app secret.
+pub fn authenticate_signature(
+    request: &WebhookRequest,
+    app_secret: &str,
+) -> Result<(), Unauthenticated> {
+    verify_meta(
+        app_secret.as_bytes(),
+        request.body,
+        request.header(SIGNATURE_HEADER),
+    )
+    .map_err(|e| Unauthenticated(format!("X-Hub-Signature-256: {}", e.describe())))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HandshakeError {

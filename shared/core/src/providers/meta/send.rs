@@ -233,7 +233,7 @@ fn error_object(json: Option<&Value>) -> Option<&Value> {
     json.and_then(|j| j.get("error")).filter(|e| e.is_object())
 }
 
-pub(super) fn classify_failure(
+pub(crate) fn classify_failure(
     http_status: u16,
     retry_after: Option<&str>,
     json: Option<&Value>,
