@@ -1,11 +1,13 @@
 // One person, one contact, end to end: the ninth digit, the same number on Meta and on an
-// Evolution channel, an `@lid` contact merged into the phone's when a message shows both, and
-// two contacts merged by an agent. Nothing is lost, messages stay in order, merged-away ids read
+// Evolution channel, an `@lid` contact merged into the phone's when an Evolution or a Z-API
+// message shows both, and two contacts merged by an agent. Nothing is lost, messages stay in order, merged-away ids read
 // as the contact and conversation they became, and inboxes hear `contact.merged`.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { API_KEY, INSTANCE, envelope, evolutionText, inboundId } from "../../tools/evolution-payloads.mjs";
 import { metaText } from "../../tools/meta-payloads.mjs";
+import { CLIENT_TOKEN, INSTANCE_TOKEN } from "../../tools/zapi-emulator.mjs";
+import { INSTANCE_ID as ZAPI_INSTANCE, zapiText } from "../../tools/zapi-payloads.mjs";
 import { call, createChannel, createMetaChannel, createTenant, openSocket, postWebhook, startPonte } from "./harness.mjs";
 
 let ponte;
@@ -89,6 +91,24 @@ describe("one person, one contact", () => {
     const oldConversation = await get(s, `/v1/conversations/${lidConversation.id}`);
     assert.equal(oldConversation.json.id, evolutionConversation.id);
     assert.deepEqual(await texts(s, lidConversation.id), ["primeira, só lid", "terceira, lid e número"]);
+  });
+
+  test("a Z-API message naming a number and its senderLid merges the @lid contact into the number's", async () => {
+    const s = await setup();
+    const zapi = await createChannel(ponte, s.key, { provider: "zapi", config: { base_url: "http://127.0.0.1:9", instance_id: ZAPI_INSTANCE },
+      secrets: { instance_token: INSTANCE_TOKEN, client_token: CLIENT_TOKEN } });
+    const lid = "208115126300016@lid";
+    const phone = "5511987650016";
+    const t0 = Date.now() - 60_000;
+    assert.equal((await call(ponte, "POST", zapi.path, { body: zapiText({ phone: lid, text: "pelo lid", ts: t0 }) })).status, 200);
+    assert.equal((await metaSays(s, phone, "pelo número", t0 + 1000)).status, 200);
+    assert.equal((await contacts(s)).length, 2);
+    assert.equal((await call(ponte, "POST", zapi.path, { body: zapiText({ phone, chatLid: lid, text: "os dois", ts: t0 + 2000 }) })).status, 200);
+    const all = await contacts(s);
+    assert.equal(all.length, 1, JSON.stringify(all));
+    const convs = (await get(s, `/v1/contacts/${all[0].id}/conversations`)).json.data;
+    const onZapi = convs.find((c) => c.channel_id === zapi.id);
+    assert.deepEqual(await texts(s, onZapi.id), ["pelo lid", "os dois"]);
   });
 
   test("an agent merges two contacts: every message kept in order, the old id answers with the survivor; wrong asks are named", async () => {
