@@ -184,3 +184,23 @@ describe("contacts: conversations", () => {
     assert.equal((await get(s, "/v1/contacts/ct_doesnotexist/conversations")).status, 404);
   });
 });
+
+describe("conversations: search", () => {
+  test("a conversation is found by words of its messages, accents folded, and by the contact's email; FTS syntax is only text", async () => {
+    const s = await setup();
+    await postWebhook(ponte, s.channel, metaText({ from: "551187650001", body: "Quero saber do Pédido 4521, não chegou", phoneNumberId: s.channel.phoneNumberId }));
+    await postWebhook(ponte, s.channel, metaText({ from: "5511944440009", name: "Outro", body: "bom dia", phoneNumberId: s.channel.phoneNumberId }));
+    const search = async (query) => (await get(s, `/v1/conversations?query=${encodeURIComponent(query)}`)).json.data.map((c) => c.id);
+    assert.deepEqual(await search("pedido 4521"), [s.conversation.id]);
+    assert.deepEqual(await search("NAO chegou"), [s.conversation.id]);
+    assert.deepEqual(await search("pedido bom"), [], "every word must be in one message");
+    assert.equal((await search("bom dia")).length, 1);
+    await patch(s, { email: "joana@example.com" });
+    assert.deepEqual(await search("joana@example"), [s.conversation.id]);
+    for (const odd of ['"', "pedido OR bom", "pe*", "NEAR(a b)", "-x", "a:b"]) {
+      const res = await get(s, `/v1/conversations?query=${encodeURIComponent(odd)}`);
+      assert.equal(res.status, 200, `${odd}: ${res.text}`);
+    }
+    assert.deepEqual(await search("pedido OR bom"), [], "OR is a word here, not an operator");
+  });
+});

@@ -35,10 +35,10 @@ pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult 
         Some(c) => Some(cursor::decode::<(i64, String)>(c).ok_or_else(bad_cursor)?),
         None => None,
     };
-    let search = query_param(&q, "q");
+    let search = query_param(&q, "query").or_else(|| query_param(&q, "q"));
     if search.is_some_and(|s| s.chars().count() > 100) {
         return Err(ApiError::BadRequest(
-            "q must be at most 100 characters".into(),
+            "query must be at most 100 characters".into(),
         ));
     }
     let filter = ConversationFilter {

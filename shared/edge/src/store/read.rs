@@ -83,7 +83,7 @@ impl From<ConversationRow> for Conversation {
 pub struct ConversationFilter<'a> {
     pub channel_id: Option<&'a str>,
     pub status: Option<&'a str>,
-    /// Part of the contact's name, or digits of their number.
+    /// Part of the contact's name or email, digits of their number, or words of a message.
     pub search: Option<&'a str>,
     /// Continue after this (last_activity_at, id).
     pub after: Option<(i64, String)>,
@@ -112,7 +112,10 @@ pub async fn conversations(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
          WHERE c.tenant_id = ?1 AND (?2 IS NULL OR c.channel_id = ?2) AND (?3 IS NULL OR c.status = ?3) \
          AND (?4 IS NULL OR c.last_activity_at < ?4 OR (c.last_activity_at = ?4 AND c.id < ?5)) \
-         AND (?7 IS NULL OR instr(lower(ct.name), lower(?7)) > 0 OR instr(ct.phone_e164, ?8) > 0) \
+         AND (?7 IS NULL OR instr(lower(ct.name), lower(?7)) > 0 OR instr(ct.phone_e164, ?8) > 0 \
+         OR instr(lower(ct.email), lower(?7)) > 0 \
+         OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.tenant_id = ?1 AND m.seq IN \
+         (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?9))) \
          ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?6"
     );
     // A substring search by `instr`, not `LIKE`: D1 caps LIKE patterns at 50 bytes, and a term
@@ -121,6 +124,7 @@ pub async fn conversations(
     let digits: Option<String> = term
         .map(|t| t.chars().filter(char::is_ascii_digit).collect::<String>())
         .filter(|d| !d.is_empty());
+    let words = term.and_then(fts_words);
     let (after_at, after_id) = f
         .after
         .clone()
@@ -136,10 +140,22 @@ pub async fn conversations(
             int(i64::from(f.limit) + 1),
             opt_text(term),
             opt_text(digits.as_deref()),
+            opt_text(words.as_deref()),
         ])?
         .all()
         .await?;
     conversations_of(&result)
+}
+
+/// A search term as an FTS5 query that finds messages holding all its words: each word quoted
+/// (a quote inside doubled), so that nothing the caller types is read as FTS syntax. `None`
+/// when the term has no word.
+fn fts_words(term: &str) -> Option<String> {
+    let words: Vec<String> = term
+        .split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// One conversation as the API shows it; also run inside batches that change it.
