@@ -4,7 +4,7 @@
 //! reads and writes the contact it became. Another tenant's ids answer 404, like ids that do
 //! not exist.
 
-use ponte_core::contact_fields::{check_external_refs, email, merge_patch, name};
+use ponte_core::contact_fields::{check_external_refs, email, email_identity, merge_patch, name};
 use ponte_core::cursor;
 use ponte_core::identity::PhoneNumber;
 use ponte_edge::auth::Principal;
@@ -79,7 +79,7 @@ fn identity_keys(term: &str) -> Vec<String> {
         keys.push(format!("wa:{}", phone.digits()));
     }
     if term.contains('@') {
-        keys.push(format!("email:{}", term.to_lowercase()));
+        keys.push(email_identity(&term.to_lowercase()));
     }
     if term.contains(':') {
         keys.push(term.to_string());
@@ -216,11 +216,7 @@ pub async fn update(req: &mut Request, env: &Env, principal: &Principal, id: &st
         refs.sort_by(|a, b| (&a.system, &a.kind, &a.id).cmp(&(&b.system, &b.kind, &b.id)));
         refs.dedup();
     }
-    let claimed: Vec<String> = email
-        .iter()
-        .flatten()
-        .map(|e| format!("email:{e}"))
-        .collect();
+    let claimed: Vec<String> = email.iter().flatten().map(|e| email_identity(e)).collect();
     let holders = contacts::holders_of(
         &db,
         tenant_id,

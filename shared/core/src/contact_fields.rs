@@ -63,6 +63,11 @@ pub fn email(raw: &str) -> Result<String, FieldError> {
     Ok(address)
 }
 
+/// The identity key an email address is known by: `email:` and the address as [`email`] keeps it.
+pub fn email_identity(address: &str) -> String {
+    format!("email:{address}")
+}
+
 /// `system` and `type` are names (`odoo`, `res.partner`); the id is the record's own, any text.
 pub fn check_external_refs(refs: &[ExternalRef]) -> Result<(), FieldError> {
     if refs.len() > MAX_REFS {

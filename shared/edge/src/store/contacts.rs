@@ -2,6 +2,7 @@
 //! identity or email, or by a link to one of the business's own records; and what the business
 //! keeps about them (email, attributes, blocked, those links).
 
+use ponte_core::contact_fields::email_identity;
 pub use ponte_core::contact_fields::ExternalRef;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -296,8 +297,8 @@ pub fn change_statements(
     now: i64,
 ) -> Result<Vec<D1PreparedStatement>, ApiError> {
     let mut out = Vec::new();
-    if let Some(email) = change.email {
-        let identity = email.map(|e| format!("email:{e}"));
+    let email_identity = change.email.map(|email| email.map(email_identity));
+    if let Some(identity) = &email_identity {
         out.push(db.prepare(DROP_OTHER_EMAILS).bind(&[
             text(id),
             text(tenant_id),
@@ -315,11 +316,10 @@ pub fn change_statements(
         push(SET_NAME, opt_text(name))?;
     }
     if let Some(email) = change.email {
-        let identity = email.map(|e| format!("email:{e}"));
         push(SET_EMAIL, opt_text(email))?;
-        if let Some(identity) = &identity {
-            push(ADD_EMAIL, text(identity))?;
-        }
+    }
+    if let Some(Some(identity)) = &email_identity {
+        push(ADD_EMAIL, text(identity))?;
     }
     if let Some(patch) = change.attributes {
         push(PATCH_ATTRIBUTES, text(patch))?;
