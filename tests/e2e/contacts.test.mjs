@@ -4,9 +4,10 @@
 // conversations; and a conversation opened from a CRM without sending.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { DatabaseSync } from "node:sqlite";
 import { startGraph } from "../../tools/graph-emulator.mjs";
-import { metaText } from "../../tools/meta-payloads.mjs";
-import { call, createChannel, createMetaChannel, createTenant, postWebhook, startPonte } from "./harness.mjs";
+import { envelope, metaText } from "../../tools/meta-payloads.mjs";
+import { call, createChannel, createMetaChannel, createTenant, d1File, postWebhook, startPonte } from "./harness.mjs";
 
 let ponte;
 let graph;
@@ -202,5 +203,37 @@ describe("conversations: search", () => {
       assert.equal(res.status, 200, `${odd}: ${res.text}`);
     }
     assert.deepEqual(await search("pedido OR bom"), [], "OR is a word here, not an operator");
+  });
+
+  test("the index keeps up: an edit before or after a message is indexed, and the minute's job indexing on its own", async () => {
+    const s = await setup();
+    const from = "551187650001";
+    const contacts = [{ profile: { name: "Joana Prado" }, wa_id: from }];
+    const at = Date.now() - 30_000;
+    const edit = (n, body) => envelope({ contacts, messages: [{ from, id: `wamid.IX-edit${n}-${s.contactId}`, timestamp: String(Math.floor((at + n * 1000) / 1000)), type: "edit", edit: { original_message_id: `wamid.IX1-${s.contactId}`, message: { type: "text", text: { body } } } }] }, s.channel.phoneNumberId);
+    const search = async (query) => (await get(s, `/v1/conversations?query=${encodeURIComponent(query)}`)).json.data.map((c) => c.id);
+    await postWebhook(ponte, s.channel, metaText({ from, id: `wamid.IX1-${s.contactId}`, body: "Quero duas camisas", ts: at, phoneNumberId: s.channel.phoneNumberId }));
+    await postWebhook(ponte, s.channel, edit(1, "Quero tres camisas"));
+    assert.deepEqual(await search("tres camisas"), [s.conversation.id], "edited before it was indexed: found by its new text");
+    assert.deepEqual(await search("duas camisas"), [], "and not by its old");
+    await postWebhook(ponte, s.channel, edit(2, "Quero quatro camisas"));
+    assert.deepEqual(await search("quatro camisas"), [s.conversation.id], "edited after it was indexed: found by its new text");
+    assert.deepEqual(await search("tres camisas"), [], "and not by its old");
+
+    const word = `boleto${s.contactId.replace(/[^a-z0-9]/gi, "")}`;
+    await postWebhook(ponte, s.channel, metaText({ from, body: `Segue o ${word}`, phoneNumberId: s.channel.phoneNumberId }));
+    const indexed = () => {
+      const db = new DatabaseSync(d1File(ponte.persist), { readOnly: true });
+      try {
+        return db.prepare("SELECT COUNT(*) AS n FROM messages_fts WHERE messages_fts MATCH ?").get(word).n;
+      } finally {
+        db.close();
+      }
+    };
+    assert.equal(indexed(), 0, "a delivery leaves indexing to later");
+    const res = await fetch(`${ponte.base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
+    assert.equal(res.status, 200, await res.text());
+    assert.equal(indexed(), 1, "the minute's job indexed it");
+    assert.deepEqual(await search(word), [s.conversation.id]);
   });
 });

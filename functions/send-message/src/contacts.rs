@@ -15,7 +15,7 @@ use ponte_edge::realtime::Events;
 use ponte_edge::store::contacts::{
     self, ContactChange, ContactSearch, ExternalRef, MAX_ATTRIBUTES_BYTES,
 };
-use ponte_edge::store::inbound::merge_statement;
+use ponte_edge::store::merges::merge_statement;
 use ponte_edge::store::{self, merges};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};

@@ -146,6 +146,45 @@ fn corpus_message_types_map_to_the_model() {
 }
 
 #[test]
+fn edits_and_revokes_also_change_the_message_they_name() {
+    let by_name: BTreeMap<String, Value> = payloads().into_iter().collect();
+    let batch = |name: &str| {
+        let body = &by_name[name];
+        parse_webhook(
+            &serde_json::to_vec(body).unwrap(),
+            &phone_number_id(body),
+            0,
+        )
+        .unwrap()
+    };
+    let edited = batch("edited_message#image");
+    let Content::Edit {
+        original_message_id,
+        content,
+    } = &edited.messages[0].content
+    else {
+        panic!("not an edit: {:?}", edited.messages[0].content);
+    };
+    assert_eq!(edited.edits.len(), 1);
+    assert_eq!(&edited.edits[0].provider_message_id, original_message_id);
+    assert_eq!(&edited.edits[0].content, content.as_ref());
+    assert_eq!(
+        edited.edits[0].edited_at_ms,
+        edited.messages[0].timestamp_ms
+    );
+
+    let revoked = batch("deleted_message#revoke");
+    let Content::Revoke {
+        original_message_id,
+    } = &revoked.messages[0].content
+    else {
+        panic!("not a revoke: {:?}", revoked.messages[0].content);
+    };
+    assert_eq!(revoked.deletions, vec![original_message_id.clone()]);
+    assert!(batch("message#text").edits.is_empty() && batch("message#text").deletions.is_empty());
+}
+
+#[test]
 fn signature_vectors_verify_over_the_raw_bytes() {
     let vectors: Value =
         serde_json::from_slice(&std::fs::read(corpus_dir().join("signatures.json")).unwrap())

@@ -7,7 +7,6 @@
 mod aliases;
 mod changes;
 mod in_place;
-mod merges;
 mod watermarks;
 
 use ponte_core::identity::{ContactRef, MAX_IDENTITY_KEYS};
@@ -18,7 +17,6 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 pub use changes::Changes;
-pub use merges::merge_statement;
 
 use super::channels;
 use super::media::{self, MediaJob};
@@ -171,17 +169,12 @@ pub fn statements(
         }
         message_ids.push(id);
     }
-    let key_sets: Vec<Vec<String>> = batch
+    // A message with several keys may merge contacts as it arrives (migrations/0018).
+    let merges_at = batch
         .messages
         .iter()
-        .map(|m| m.contact.identity_keys())
-        .collect();
-    let merges = merges::merge_statements(db, to, key_sets.iter().map(Vec::as_slice))?;
-    let merges_at = (!merges.is_empty()).then_some(to.received_at);
-    for merge in merges {
-        unit_starts.push(out.len());
-        out.push(merge);
-    }
+        .any(|m| m.contact.identity_keys().len() > 1)
+        .then_some(to.received_at);
     // Before the statuses, which may name a message by the alias this same delivery gives it.
     for alias in &batch.aliases {
         unit_starts.push(out.len());

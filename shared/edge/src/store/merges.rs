@@ -1,8 +1,8 @@
-//! The ids merges left behind: a merged-away contact or conversation is found again as the one
-//! it became (migrations/0016_contact_merges.sql).
+//! Merges asked for by hand, and the ids merges left behind: a merged-away contact or
+//! conversation is found again as the one it became (migrations/0016_contact_merges.sql).
 
 use serde::Deserialize;
-use worker::D1Database;
+use worker::{D1Database, D1PreparedStatement};
 
 use super::{int, text};
 use crate::problem::ApiError;
@@ -55,4 +55,21 @@ pub async fn contacts_merged_at(
         .all()
         .await?
         .results()?)
+}
+
+/// Merges `other` into `survivor`, as an agent asked (deliveries merge inside their contact's
+/// arrival, migrations/0018_arrival_merges.sql).
+pub fn merge_statement(
+    db: &D1Database,
+    tenant_id: &str,
+    survivor: &str,
+    other: &str,
+    at: i64,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "INSERT INTO contact_merges (tenant_id, survivor_id, other_id, at) \
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(&[text(tenant_id), text(survivor), text(other), int(at)])?)
 }

@@ -14,6 +14,7 @@ pub mod read;
 pub mod recipients;
 pub mod reseal;
 pub mod retention;
+pub mod search_index;
 pub mod send_recovery;
 pub mod tenants;
 pub mod webhook_events;

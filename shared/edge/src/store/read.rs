@@ -4,7 +4,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
-use super::{int, opt_int, opt_text, text};
+use super::{int, opt_int, opt_text, search_index, text};
 use crate::problem::ApiError;
 
 /// SQLite has no boolean: D1 returns 0/1.
@@ -129,21 +129,28 @@ pub async fn conversations(
         .after
         .clone()
         .map_or((None, None), |(at, id)| (Some(at), Some(id)));
-    let result = db
-        .prepare(sql)
-        .bind(&[
-            text(tenant_id),
-            opt_text(f.channel_id),
-            opt_text(f.status),
-            opt_int(after_at),
-            opt_text(after_id.as_deref()),
-            int(i64::from(f.limit) + 1),
-            opt_text(term),
-            opt_text(digits.as_deref()),
-            opt_text(words.as_deref()),
-        ])?
-        .all()
-        .await?;
+    let search = db.prepare(sql).bind(&[
+        text(tenant_id),
+        opt_text(f.channel_id),
+        opt_text(f.status),
+        opt_int(after_at),
+        opt_text(after_id.as_deref()),
+        int(i64::from(f.limit) + 1),
+        opt_text(term),
+        opt_text(digits.as_deref()),
+        opt_text(words.as_deref()),
+    ])?;
+    // Words are looked up in the index, which must first hold every message.
+    let result = if words.is_some() {
+        let mut batch = Vec::from(search_index::catch_up_statements(db));
+        batch.push(search);
+        db.batch(batch)
+            .await?
+            .pop()
+            .ok_or_else(|| ApiError::internal("the search's batch answered short"))?
+    } else {
+        search.all().await?
+    };
     conversations_of(&result)
 }
 

@@ -5,8 +5,8 @@ use std::fmt;
 use super::wire;
 use crate::identity::ContactRef;
 use crate::model::{
-    Content, Direction, InboundBatch, InteractiveReply, Media, NormalizedMessage, ProviderError,
-    ReplyContext, StatusUpdate,
+    Content, Direction, InboundBatch, InteractiveReply, Media, MessageEdit, NormalizedMessage,
+    ProviderError, ReplyContext, StatusUpdate,
 };
 use crate::providers::lenient::Lenient;
 use crate::status::DeliveryStatus;
@@ -144,7 +144,10 @@ fn normalize_value(
             ),
         };
         match normalize_message(message, direction, contact, received_at_ms) {
-            Ok(normalized) => batch.messages.push(normalized),
+            Ok(normalized) => {
+                apply_in_place(&normalized, batch);
+                batch.messages.push(normalized);
+            }
             Err(e) => batch.unreadable.push(format!("a message: {}", e.reason())),
         }
     }
@@ -167,6 +170,26 @@ fn normalize_value(
             }),
             None => batch.ignored.push(format!("status {}", status.status)),
         }
+    }
+}
+
+/// An edit or a revoke is kept as the event it is, and applied to the message it names as other
+/// providers' edits and deletions are: the original shows its new text (and a search finds it by
+/// that), or is marked deleted.
+fn apply_in_place(message: &NormalizedMessage, batch: &mut InboundBatch) {
+    match &message.content {
+        Content::Edit {
+            original_message_id,
+            content,
+        } if !matches!(**content, Content::Unsupported { .. }) => batch.edits.push(MessageEdit {
+            provider_message_id: original_message_id.clone(),
+            content: (**content).clone(),
+            edited_at_ms: message.timestamp_ms,
+        }),
+        Content::Revoke {
+            original_message_id,
+        } => batch.deletions.push(original_message_id.clone()),
+        _ => {}
     }
 }
 
