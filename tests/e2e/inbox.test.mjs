@@ -187,6 +187,35 @@ describe("the inbox", () => {
     await page.context().close();
   });
 
+  test("a send shows once, even when the socket brings it before the send's answer", async () => {
+    const s = await tenant();
+    const from = nextNumber();
+    await postWebhook(ponte, s.channel, metaText({ from, name: "Rita Lopes", body: "Oi", phoneNumberId: s.phoneNumberId }));
+    const page = await signedIn(s.key);
+    let release, answered;
+    const held = new Promise((r) => (release = r));
+    const fulfilled = new Promise((r) => (answered = r));
+    await page.route("**/v1/messages", async (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      const response = await route.fetch();
+      await held;
+      await route.fulfill({ response });
+      answered();
+    });
+    await row(page, "Rita Lopes").locator("a").click();
+    await page.locator(".message.inbound", { hasText: "Oi" }).waitFor();
+    await page.locator("#text").fill("Pode falar");
+    await page.keyboard.press("Enter");
+    const mine = page.locator(".message.outbound", { hasText: "Pode falar" });
+    await page.locator(".message.outbound:not([data-status=queued])", { hasText: "Pode falar" }).waitFor();
+    assert.equal(await mine.count(), 1, "the socket's copy replaced the queued one");
+    release();
+    await fulfilled;
+    await page.waitForTimeout(200);
+    assert.equal(await mine.count(), 1, "and the answer did not add another");
+    await page.context().close();
+  });
+
   test("an edited message shows its new text marked edited; a deleted one is marked deleted", async () => {
     const s = await tenant();
     const from = nextNumber();

@@ -109,6 +109,12 @@ export class Thread {
   /** A message created or changed, from the socket or an answer. */
   upsert(message) {
     if (message.conversation_id !== this.conversation?.id) return;
+    // The socket can bring our own send before its answer does: it takes the place of the copy
+    // shown as queued, so the message is never on screen twice.
+    if (!message.local && message.direction === "outbound" && !this.messages.has(message.id)) {
+      const shown = [...this.messages.values()].find((m) => m.local && m.type === message.type && m.text === message.text);
+      if (shown) this.messages.delete(shown.id);
+    }
     this.messages.set(message.id, message);
     this.render(true);
   }
