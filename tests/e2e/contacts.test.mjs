@@ -21,11 +21,11 @@ after(async () => {
   await graph?.stop();
 });
 
-async function metaChannel(key) {
+async function metaChannel(key, { defaultCountry } = {}) {
   const phoneNumberId = `1003004000${String(++phoneIds).padStart(5, "0")}`;
   const accessToken = `EAAG-${phoneNumberId}`;
   graph.register(phoneNumberId, accessToken);
-  return createMetaChannel(ponte, key, { phoneNumberId, accessToken, graphBaseUrl: graph.baseUrl });
+  return createMetaChannel(ponte, key, { phoneNumberId, accessToken, graphBaseUrl: graph.baseUrl, defaultCountry });
 }
 
 /** A tenant whose Meta channel heard from `from` (an old Brazilian mobile, without its ninth digit). */
@@ -237,3 +237,59 @@ describe("conversations: search", () => {
     assert.deepEqual(await search(word), [s.conversation.id]);
   });
 });
+
+describe("a channel's default country", () => {
+  test("a Brazilian channel reads national numbers in sends and in opening a conversation; one without a country refuses them", async () => {
+    const { api_key: key } = await createTenant(ponte);
+    const brazilian = await metaChannel(key, { defaultCountry: "+55" });
+    assert.equal(brazilian.config.default_country, "55", "kept without its plus");
+    assert.equal((await call(ponte, "GET", `/v1/channels/${brazilian.id}`, { key })).json.config.default_country, "55");
+    // 0xx with the carrier left open, as Brazilians write long distance; sent as digits.
+    const send = { channel_id: brazilian.id, to: "0xx11 98765-0042", type: "template", template: { name: "hello_world", language: { code: "pt_BR" } } };
+    let res = await call(ponte, "POST", "/v1/messages", { key, body: send });
+    assert.equal(res.status, 201, res.text);
+    const sentTo = await eventuallyCalled("5511987650042");
+    assert.equal(sentTo.body.to, "5511987650042");
+    // The same person written nationally, with and without the ninth digit, is that conversation.
+    for (const to of ["(11) 98765-0042", "011 8765-0042", "+55 11 98765-0042"]) {
+      res = await call(ponte, "POST", "/v1/conversations", { key, body: { channel_id: brazilian.id, to } });
+      assert.equal(res.status, 200, `${to}: ${res.text}`);
+      assert.equal(res.json.contact.phone, "+5511987650042", to);
+    }
+    res = await call(ponte, "POST", "/v1/conversations", { key, body: { channel_id: brazilian.id, to: "(99) 1234" } });
+    assert.equal(res.status, 422, res.text);
+    assert.equal(res.json.field, "to");
+
+    const plain = await metaChannel(key);
+    assert.equal(plain.config.default_country, undefined);
+    const elsewhere = { "/v1/messages": { ...send, channel_id: plain.id }, "/v1/conversations": { channel_id: plain.id, to: send.to } };
+    for (const [path, body] of Object.entries(elsewhere)) {
+      res = await call(ponte, "POST", path, { key, body });
+      assert.equal(res.status, 422, `${path}: ${res.text}`);
+      assert.equal(res.json.field, "to", path);
+      assert.match(res.json.detail, /country code/, path);
+    }
+  });
+
+  test("a default country that is not a calling code is refused, naming the field", async () => {
+    const { api_key: key } = await createTenant(ponte);
+    for (const defaultCountry of ["BR", "0055", 55]) {
+      const res = await call(ponte, "POST", "/v1/channels", { key, body: {
+        provider: "meta", name: "Wrong country", config: { phone_number_id: "100300409999", default_country: defaultCountry },
+        secrets: { access_token: "EAAG-x", app_secret: "s", verify_token: "v" },
+      } });
+      assert.equal(res.status, 422, `${defaultCountry}: ${res.text}`);
+      assert.equal(res.json.field, "config.default_country");
+    }
+    assert.equal((await call(ponte, "GET", "/v1/channels", { key })).json.data.length, 0, "nothing was created");
+  });
+});
+
+async function eventuallyCalled(to) {
+  for (let i = 0; i < 100; i++) {
+    const call = graph.callsTo(to)[0];
+    if (call) return call;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the Graph emulator heard nothing for ${to}`);
+}

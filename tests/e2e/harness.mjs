@@ -64,7 +64,7 @@ export async function createChannel(ponte, apiKey, { provider, name = `${provide
   return { ...res.json, raw: res.text, path: new URL(res.json.webhook_url).pathname };
 }
 
-export async function createMetaChannel(ponte, apiKey, { phoneNumberId = "110200340056789", appSecret, graphBaseUrl, accessToken = "EAAG-test-token", businessAccountId } = {}) {
+export async function createMetaChannel(ponte, apiKey, { phoneNumberId = "110200340056789", appSecret, graphBaseUrl, accessToken = "EAAG-test-token", businessAccountId, defaultCountry } = {}) {
   const secret = appSecret ?? randomBytes(16).toString("hex");
   const res = await call(ponte, "POST", "/v1/channels", {
     key: apiKey,
@@ -72,7 +72,8 @@ export async function createMetaChannel(ponte, apiKey, { phoneNumberId = "110200
       provider: "meta",
       name: `WhatsApp ${phoneNumberId}`,
       config: { phone_number_id: phoneNumberId, ...(graphBaseUrl ? { graph_base_url: graphBaseUrl } : {}),
-        ...(businessAccountId ? { business_account_id: businessAccountId } : {}) },
+        ...(businessAccountId ? { business_account_id: businessAccountId } : {}),
+        ...(defaultCountry ? { default_country: defaultCountry } : {}) },
       secrets: { access_token: accessToken, app_secret: secret, verify_token: "verify-me" },
     },
   });

@@ -164,7 +164,8 @@ pub async fn open(req: &mut Request, env: &Env, principal: &Principal, now: i64)
             .ok_or_else(|| invalid("contact_id", "no such contact"))?
         }
         (None, Some(to)) => {
-            let phone = PhoneNumber::parse(to).map_err(|e| invalid("to", e.to_string()))?;
+            let phone = PhoneNumber::parse_in(to, channel.channel.default_country())
+                .map_err(|e| invalid("to", e.to_string()))?;
             let key = format!("phone:{}", phone.canonical().e164());
             if channel.channel.address(&[key.as_str()]).is_none() {
                 return Err(unreachable("to"));

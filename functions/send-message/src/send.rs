@@ -1,6 +1,7 @@
 //! `POST /v1/messages`: validate, store as `queued`, publish, then make the first attempt while
 //! the caller waits. Retries continue through the send queue.
 
+use ponte_core::identity::PhoneNumber;
 use ponte_core::model::Content;
 use ponte_core::outbound::{window_open, OutboundBody, SendRequest, SendTarget};
 use ponte_core::providers::{MessageRef, ResolvedRefs};
@@ -284,13 +285,19 @@ async fn recipient(
         SendTarget::Phone { channel_id, to } => {
             // Opened through the isolate's cache, where the send itself will find it again.
             let channel = channel_cache::by_id(env, db, tenant_id, channel_id, now).await?;
-            if channel.is_none() {
+            let Some(channel) = channel else {
                 return Err(ApiError::InvalidField {
                     field: "channel_id".into(),
                     reason: "no such channel".into(),
                 });
-            }
-            recipients::recipient_by_phone(db, tenant_id, channel_id, to, now).await
+            };
+            let to = PhoneNumber::read_in(to, channel.channel.default_country()).map_err(|e| {
+                ApiError::InvalidField {
+                    field: "to".into(),
+                    reason: e.to_string(),
+                }
+            })?;
+            recipients::recipient_by_phone(db, tenant_id, channel_id, &to, now).await
         }
     }
 }

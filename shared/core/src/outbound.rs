@@ -12,7 +12,7 @@ use std::fmt;
 use serde_json::Value;
 
 use self::fields::Fields;
-use crate::identity::PhoneNumber;
+use crate::identity::WrittenNumber;
 use crate::model::{Content, Media};
 
 /// WhatsApp's customer-service window: 24 h after the contact's last inbound message.
@@ -38,8 +38,13 @@ pub fn window_open(last_inbound_at_ms: Option<i64>, now_ms: i64) -> bool {
 pub enum SendTarget {
     /// An existing conversation: its channel and contact are already known.
     Conversation(String),
-    /// A phone number on one of the tenant's channels, possibly never contacted before.
-    Phone { channel_id: String, to: PhoneNumber },
+    /// A phone number on one of the tenant's channels, possibly never contacted before, as the
+    /// caller wrote it: read once the channel is known, in its default country
+    /// ([`crate::identity::PhoneNumber::read_in`]).
+    Phone {
+        channel_id: String,
+        to: WrittenNumber,
+    },
 }
 
 /// What is sent, one variant per Meta message type Ponte can send.
@@ -172,7 +177,7 @@ fn parse_target(fields: &mut Fields) -> Result<SendTarget, FieldError> {
     match (conversation_id, channel_id, to) {
         (Some(id), None, None) => Ok(SendTarget::Conversation(id)),
         (None, Some(channel_id), Some(to)) => {
-            let to = PhoneNumber::parse(&to).map_err(|e| FieldError::new("to", e.to_string()))?;
+            let to = WrittenNumber::parse(&to).map_err(|e| FieldError::new("to", e.to_string()))?;
             Ok(SendTarget::Phone { channel_id, to })
         }
         (Some(_), _, _) => Err(FieldError::new(

@@ -6,6 +6,7 @@
 //! `IN (...)` lookup finds the contact whatever the provider gave us.
 
 mod brazil;
+mod calling_code;
 mod error;
 mod keys;
 mod national;
@@ -13,7 +14,9 @@ mod phone;
 mod readable;
 mod written;
 
+pub use calling_code::CallingCode;
 pub use error::PhoneError;
 pub use keys::{stored_identity, ContactRef, IdentityKey, MAX_IDENTITY_KEYS};
 pub use phone::PhoneNumber;
 pub use readable::Readable;
+pub use written::WrittenNumber;

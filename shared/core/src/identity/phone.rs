@@ -10,8 +10,8 @@
 use std::fmt;
 
 use super::readable::Readable;
-use super::written::{self, Start};
-use super::{brazil, national, IdentityKey, PhoneError};
+use super::written::{Start, WrittenNumber};
+use super::{brazil, national, CallingCode, IdentityKey, PhoneError};
 
 /// An international phone number in E.164 form (digits only, country code first, 8 to 15).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -22,11 +22,7 @@ impl PhoneNumber {
     /// `whatsapp:+5511987654321`, `5511987654321@s.whatsapp.net`, `…@c.us`, `+1 555.555.5555`.
     /// A Brazilian number must be one that exists (area code and first digit).
     pub fn parse(input: &str) -> Result<Self, PhoneError> {
-        let written = written::read(input)?;
-        match written.start {
-            Start::International | Start::Bare => Self::international(written.digits),
-            Start::TrunkAnyCarrier => Err(PhoneError::LeadingZero),
-        }
+        Self::parse_in(input, None)
     }
 
     /// Also reads national forms, as written in the country whose calling code is
@@ -34,14 +30,28 @@ impl PhoneNumber {
     /// `011 98765-4321`, `0xx11 98765-4321`, `0 21 11 98765-4321` (21 being the carrier).
     /// Forms that name their country are read as [`PhoneNumber::parse`] reads them.
     pub fn parse_with_default(input: &str, country_calling_code: &str) -> Result<Self, PhoneError> {
-        let country = country_calling_code.trim().trim_start_matches('+');
-        let is_country_code = (1..=3).contains(&country.len())
-            && !country.starts_with('0')
-            && country.bytes().all(|b| b.is_ascii_digit());
-        if !is_country_code {
-            return Err(PhoneError::CountryCode(country_calling_code.to_string()));
-        }
-        let written = written::read(input)?;
+        Self::parse_in(input, Some(&CallingCode::parse(country_calling_code)?))
+    }
+
+    /// [`PhoneNumber::parse_with_default`] when a channel names its country, else
+    /// [`PhoneNumber::parse`].
+    pub fn parse_in(input: &str, country: Option<&CallingCode>) -> Result<Self, PhoneError> {
+        Self::read_in(&WrittenNumber::parse(input)?, country)
+    }
+
+    /// A number already read as written, in `country` if given (see [`PhoneNumber::parse_in`]).
+    pub fn read_in(
+        written: &WrittenNumber,
+        country: Option<&CallingCode>,
+    ) -> Result<Self, PhoneError> {
+        let written = written.0.clone();
+        let Some(country) = country else {
+            return match written.start {
+                Start::International | Start::Bare => Self::international(written.digits),
+                Start::TrunkAnyCarrier => Err(PhoneError::LeadingZero),
+            };
+        };
+        let country = country.as_str();
         let digits = match (written.start, country) {
             (Start::International, _) => written.digits,
             (Start::TrunkAnyCarrier, brazil::COUNTRY_CODE) => {

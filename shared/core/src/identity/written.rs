@@ -21,6 +21,18 @@ pub(super) struct Written {
     pub digits: String,
 }
 
+/// A phone number as someone wrote it, read as far as it can be before its country is known
+/// (a send's `to` is read in its channel's default country once the channel is found).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenNumber(pub(super) Written);
+
+impl WrittenNumber {
+    /// Refuses what could be no number at all (letters, an empty text, a group's address).
+    pub fn parse(input: &str) -> Result<Self, PhoneError> {
+        read(input).map(Self)
+    }
+}
+
 /// Twilio's address scheme for WhatsApp; its users write it in any case.
 const WHATSAPP_SCHEME: &str = "whatsapp:";
 /// WhatsApp servers whose JID user is the phone number (`@c.us` is WhatsApp Web's older name).

@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::identity::{CallingCode, PhoneNumber};
 
 fn parse(value: Value) -> Result<SendRequest, FieldError> {
     SendRequest::parse(value.to_string().as_bytes())
@@ -256,16 +257,20 @@ fn errors_display_as_field_and_reason() {
 }
 
 #[test]
-fn phone_targets_accept_common_written_forms() {
-    for to in ["+55 (11) 98765-4321", "5511987654321"] {
-        let request = parse_ok(json!({"channel_id": "chn_1", "to": to,
-                                      "type": "text", "text": {"body": "Olá"}}));
-        let SendTarget::Phone { channel_id, to } = request.target else {
-            panic!("expected a phone target");
-        };
-        assert_eq!(channel_id, "chn_1");
-        assert_eq!(to.digits(), "5511987654321");
-    }
+fn phone_targets_keep_the_number_as_written_for_the_channel_to_read() {
+    let request = parse_ok(json!({"channel_id": "chn_1", "to": "0xx11 98765-4321",
+                                  "type": "text", "text": {"body": "Olá"}}));
+    let SendTarget::Phone { channel_id, to } = request.target else {
+        panic!("expected a phone target");
+    };
+    assert_eq!(channel_id, "chn_1");
+    let country = CallingCode::parse("55").unwrap();
+    let read = PhoneNumber::read_in(&to, Some(&country)).unwrap();
+    assert_eq!(read.digits(), "5511987654321");
+    assert!(
+        PhoneNumber::read_in(&to, None).is_err(),
+        "a national form needs its country"
+    );
 }
 
 #[test]

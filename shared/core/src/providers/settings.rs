@@ -8,7 +8,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::identity::CallingCode;
 use crate::outbound::FieldError;
+
+/// The config field every channel may carry beside its provider's: the country whose national
+/// forms (`(11) 98765-4321`) a send's `to` is read in.
+pub const DEFAULT_COUNTRY: &str = "default_country";
 
 /// A provider's non-secret channel config.
 pub trait ChannelConfig: Serialize + DeserializeOwned {
@@ -31,14 +36,17 @@ pub trait ChannelSecrets: Serialize + DeserializeOwned {
 pub struct Settings<C, S> {
     pub config: C,
     pub secrets: S,
+    pub default_country: Option<CallingCode>,
 }
 
 impl<C: ChannelConfig, S: ChannelSecrets> Settings<C, S> {
     /// Reads and checks both parts; the error names the field.
-    pub fn parse(config: Value, secrets: Value) -> Result<Self, FieldError> {
+    pub fn parse(mut config: Value, secrets: Value) -> Result<Self, FieldError> {
+        let default_country = take_default_country(&mut config)?;
         Ok(Self {
             config: parse_part::<C>("config", config)?.checked()?,
             secrets: parse_part::<S>("secrets", secrets)?.checked()?,
+            default_country,
         })
     }
 }
@@ -53,11 +61,18 @@ pub trait StoredSettings {
 
     /// See [`ChannelConfig::endpoints`].
     fn endpoints(&self) -> Vec<(&'static str, &str)>;
+
+    /// See [`DEFAULT_COUNTRY`].
+    fn default_country(&self) -> Option<&CallingCode>;
 }
 
 impl<C: ChannelConfig, S: ChannelSecrets> StoredSettings for Settings<C, S> {
     fn config(&self) -> Value {
-        serde_json::to_value(&self.config).unwrap_or(Value::Null)
+        let mut config = serde_json::to_value(&self.config).unwrap_or(Value::Null);
+        if let (Some(object), Some(country)) = (config.as_object_mut(), &self.default_country) {
+            object.insert(DEFAULT_COUNTRY.into(), Value::from(country.as_str()));
+        }
+        config
     }
 
     fn secrets(&self) -> Value {
@@ -66,6 +81,29 @@ impl<C: ChannelConfig, S: ChannelSecrets> StoredSettings for Settings<C, S> {
 
     fn endpoints(&self) -> Vec<(&'static str, &str)> {
         self.config.endpoints()
+    }
+
+    fn default_country(&self) -> Option<&CallingCode> {
+        self.default_country.as_ref()
+    }
+}
+
+/// Takes [`DEFAULT_COUNTRY`] out of the config, so that the provider's own type reads only its
+/// own fields.
+fn take_default_country(config: &mut Value) -> Result<Option<CallingCode>, FieldError> {
+    let field = || format!("config.{DEFAULT_COUNTRY}");
+    match config
+        .as_object_mut()
+        .and_then(|o| o.remove(DEFAULT_COUNTRY))
+    {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(code)) => CallingCode::parse(&code)
+            .map(Some)
+            .map_err(|e| FieldError::new(field(), e.to_string())),
+        Some(_) => Err(FieldError::new(
+            &field(),
+            "must be a country calling code as a string, such as \"55\"",
+        )),
     }
 }
 
@@ -152,6 +190,29 @@ mod tests {
             channel.endpoints(),
             vec![("config.base_url", "http://127.0.0.1:9")]
         );
+    }
+
+    #[test]
+    fn any_channel_may_name_its_default_country() {
+        let parse = |config: Value| Channel::parse(config, json!({"key": "k"}));
+        let channel = parse(json!({"base_url": "http://x", "default_country": "+55"})).unwrap();
+        assert_eq!(
+            channel.default_country().map(CallingCode::as_str),
+            Some("55")
+        );
+        assert_eq!(
+            channel.config(),
+            json!({"base_url": "http://x", "default_country": "55"})
+        );
+        let without = parse(json!({"base_url": "http://x", "default_country": null})).unwrap();
+        assert!(without.default_country().is_none());
+        assert_eq!(without.config(), json!({"base_url": "http://x"}));
+        for wrong in [json!("BR"), json!(55), json!("0055")] {
+            let error = parse(json!({"base_url": "http://x", "default_country": wrong}))
+                .err()
+                .unwrap();
+            assert_eq!(error.field, "config.default_country", "{wrong}");
+        }
     }
 
     #[test]
