@@ -64,7 +64,8 @@ const KEEP_PENDING_STATUS: &str =
      AND NOT EXISTS (SELECT 1 FROM messages WHERE channel_id = ?1 AND provider_alias_id = ?2) \
      ON CONFLICT (channel_id, provider_message_id, status) DO NOTHING";
 
-fn returning(listening: bool, row: &'static str, id: &'static str) -> &'static str {
+/// The statement that returns whole rows for a tenant expected to listen, else only ids.
+pub(super) fn returning(listening: bool, row: &'static str, id: &'static str) -> &'static str {
     if listening {
         row
     } else {
