@@ -40,10 +40,10 @@ impl ChannelConfig for GupshupConfig {
         self.base_url = parse_base_url("config.base_url", &self.base_url)?;
         require_text("config.app_name", &self.app_name)?;
         self.app_name = self.app_name.trim().to_string();
-        let phone = PhoneNumber::parse(&self.source).map_err(|_| {
+        let phone = PhoneNumber::parse(&self.source).map_err(|e| {
             FieldError::new(
                 "config.source",
-                "must be the business's WhatsApp number with its country code",
+                format!("must be the business's WhatsApp number with its country code: {e}"),
             )
         })?;
         self.source = phone.digits().to_string();
@@ -113,6 +113,8 @@ mod tests {
                 "{bad:?}"
             );
         }
+        let why = config("App", "abc").unwrap_err().reason;
+        assert!(why.contains("phone number contains 'a'"), "{why}");
     }
 
     #[test]

@@ -54,15 +54,16 @@ impl ChannelConfig for TwilioConfig {
             Some(number) => (true, number),
             None => (false, from),
         };
-        let phone = PhoneNumber::parse(number)
-            .ok()
-            .filter(|_| number.trim_start().starts_with('+'))
-            .ok_or_else(|| {
-                FieldError::new(
-                    "config.from",
-                    "must be +E164 (SMS) or whatsapp:+E164 (WhatsApp)",
-                )
-            })?;
+        let wrong = |why: String| {
+            FieldError::new(
+                "config.from",
+                format!("must be +E164 (SMS) or whatsapp:+E164 (WhatsApp): {why}"),
+            )
+        };
+        if !number.trim_start().starts_with('+') {
+            return Err(wrong("the number does not start with +".into()));
+        }
+        let phone = PhoneNumber::parse(number).map_err(|e| wrong(e.to_string()))?;
         self.from = if whatsapp {
             format!("{WHATSAPP_PREFIX}{}", phone.e164())
         } else {
@@ -141,6 +142,11 @@ mod tests {
                 "{bad:?}"
             );
         }
+        // The reason says what is wrong with the number, as for any phone number.
+        let short = config("AC1", "+1415").unwrap_err().reason;
+        assert!(short.contains("4 digits, expected 8 to 15"), "{short}");
+        let bare = config("AC1", "14155550100").unwrap_err().reason;
+        assert!(bare.contains("does not start with +"), "{bare}");
     }
 
     #[test]
