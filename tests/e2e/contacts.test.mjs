@@ -120,8 +120,11 @@ describe("contacts: what the business keeps", () => {
     assert.deepEqual((await get(s, `/v1/contacts/${s.contactId}`)).json.attributes, { address: { city: "SP", street: "Sé" }, vip: true }, "a refused change changed nothing");
   });
 
-  test("a blocked contact's inbound is still stored, its sends are refused with 422 until unblocked", async () => {
+  test("a blocked contact's inbound is stored but marked, not unread and reopening nothing; its sends are refused with 422 until unblocked", async () => {
     const s = await setup();
+    await call(ponte, "PATCH", `/v1/conversations/${s.conversation.id}`, { key: s.key, body: { status: "resolved" } });
+    await call(ponte, "POST", `/v1/conversations/${s.conversation.id}/read`, { key: s.key });
+    const before = (await get(s, `/v1/conversations/${s.conversation.id}`)).json;
     assert.equal((await patch(s, { blocked: true })).json.blocked, true);
     const text = { conversation_id: s.conversation.id, type: "text", text: { body: "Olá" } };
     let res = await call(ponte, "POST", "/v1/messages", { key: s.key, body: text });
@@ -133,10 +136,19 @@ describe("contacts: what the business keeps", () => {
     assert.equal(graph.callsTo("551187650001").length + graph.callsTo("5511987650001").length, 0);
     await postWebhook(ponte, s.channel, metaText({ from: "551187650001", body: "ainda aqui", phoneNumberId: s.channel.phoneNumberId }));
     const messages = (await get(s, `/v1/conversations/${s.conversation.id}/messages`)).json.data;
-    assert.ok(messages.some((m) => m.text === "ainda aqui"));
+    assert.equal(messages.find((m) => m.text === "ainda aqui")?.from_blocked_contact, true, "stored and marked");
+    assert.ok(messages.filter((m) => m.text !== "ainda aqui").every((m) => m.from_blocked_contact === undefined), "earlier ones are not");
+    const after = (await get(s, `/v1/conversations/${s.conversation.id}`)).json;
+    assert.equal(after.status, "resolved", "not reopened");
+    assert.equal(after.unread_count, before.unread_count, "not unread");
+    assert.equal(after.last_message.preview, "ainda aqui", "but shown as the latest");
     assert.equal((await patch(s, { blocked: false })).json.blocked, false);
     res = await call(ponte, "POST", "/v1/messages", { key: s.key, body: text });
     assert.equal(res.status, 201, res.text);
+    await postWebhook(ponte, s.channel, metaText({ from: "551187650001", body: "voltei", phoneNumberId: s.channel.phoneNumberId }));
+    const unblocked = (await get(s, `/v1/conversations/${s.conversation.id}`)).json;
+    assert.equal(unblocked.status, "open", "unblocked, a message reopens it");
+    assert.equal(unblocked.unread_count, before.unread_count + 1);
   });
 });
 

@@ -3,10 +3,10 @@
 // and `messages.delete`.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { allMessages } from "./harness.mjs";
+import { allMessages, call } from "./harness.mjs";
 import { answers, startEvolution } from "../../tools/evolution-emulator.mjs";
 import {
-  API_KEY, INSTANCE, evolutionConnection, evolutionDelete, evolutionEcho, evolutionGroupText, evolutionQr,
+  API_KEY, INSTANCE, envelope, evolutionConnection, evolutionDelete, evolutionEcho, evolutionGroupText, evolutionQr,
   evolutionStatus, evolutionText,
 } from "../../tools/evolution-payloads.mjs";
 import { gatewaySuite } from "./gateways.mjs";
@@ -84,5 +84,24 @@ describe("evolution: its own", () => {
     const res = await suite.post(s, "{not json");
     assert.equal(res.status, 200);
     assert.match(res.json.unprocessable, /JSON/);
+  });
+
+  test("the address book (contacts.update) gives known contacts their pictures and creates no one", async () => {
+    const s = await suite.setup();
+    const known = suite.nextNumber();
+    const stranger = suite.nextNumber();
+    assert.equal((await suite.post(s, evolutionText({ from: known }))).status, 200);
+    const picture = `https://pps.whatsapp.net/v/t61.24694-24/${known}_n.jpg?oe=685A1B2C`;
+    const book = envelope("contacts.update", [
+      { remoteJid: `${known}@s.whatsapp.net`, pushName: "Giovanna", profilePicUrl: picture, instanceId: "i" },
+      { remoteJid: `${stranger}@s.whatsapp.net`, pushName: stranger, profilePicUrl: `${picture}&x=2`, instanceId: "i" },
+    ]);
+    const res = await suite.post(s, book);
+    assert.equal(res.status, 200, res.text);
+    const contacts = (await call(suite.ponte(), "GET", "/v1/contacts", { key: s.key })).json.data;
+    assert.equal(contacts.length, 1, "the stranger in the address book is not a contact");
+    assert.equal(contacts[0].avatar_url, picture);
+    const [conversation] = (await call(suite.ponte(), "GET", "/v1/conversations", { key: s.key })).json.data;
+    assert.equal(conversation.contact.avatar_url, picture);
   });
 });

@@ -216,6 +216,22 @@ describe("the inbox", () => {
     await page.context().close();
   });
 
+  test("a message from a blocked contact is shown marked, and does not count as unread", async () => {
+    const s = await tenant();
+    const from = nextNumber();
+    await postWebhook(ponte, s.channel, metaText({ from, name: "Bruno Spam", body: "Primeira", phoneNumberId: s.phoneNumberId }));
+    const [conversation] = (await call(ponte, "GET", "/v1/conversations", { key: s.key })).json.data;
+    await call(ponte, "POST", `/v1/conversations/${conversation.id}/read`, { key: s.key });
+    await call(ponte, "PATCH", `/v1/contacts/${conversation.contact.id}`, { key: s.key, body: { blocked: true } });
+    await postWebhook(ponte, s.channel, metaText({ from, name: "Bruno Spam", body: "Compre agora", phoneNumberId: s.phoneNumberId }));
+    const page = await signedIn(s.key);
+    assert.equal(await row(page, "Bruno Spam").locator(".badge").count(), 0, "not unread");
+    await row(page, "Bruno Spam").locator("a").click();
+    await page.locator(".message.inbound", { hasText: "Compre agora" }).locator(".blocked-note").waitFor();
+    assert.equal(await page.locator(".message.inbound", { hasText: "Primeira" }).locator(".blocked-note").count(), 0);
+    await page.context().close();
+  });
+
   test("an edited message shows its new text marked edited; a deleted one is marked deleted", async () => {
     const s = await tenant();
     const from = nextNumber();

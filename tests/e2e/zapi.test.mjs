@@ -70,4 +70,23 @@ describe("zapi: its own", () => {
     assert.equal(byText["Outra"].status, "failed");
     assert.match(byText["Outra"].error.title, /Number not on WhatsApp/);
   });
+
+  test("the contact's picture (Z-API's photo) shows on the contact and its conversation; a newer link replaces it", async () => {
+    const s = await suite.setup();
+    const from = suite.nextNumber();
+    const picture = (n) => `https://pps.whatsapp.net/v/t61.24694-24/${from}-${n}.jpg?oe=6A1B2C3D`;
+    assert.equal((await suite.post(s, { ...zapiText({ phone: from, text: "Oi" }), photo: picture(1) })).status, 200);
+    const conversations = async () => (await call(suite.ponte(), "GET", "/v1/conversations", { key: s.key })).json.data;
+    const [conversation] = await conversations();
+    assert.equal(conversation.contact.avatar_url, picture(1));
+    const contact = async () => (await call(suite.ponte(), "GET", `/v1/contacts/${conversation.contact.id}`, { key: s.key })).json;
+    assert.equal((await contact()).avatar_url, picture(1));
+    await suite.post(s, { ...zapiText({ phone: from, text: "Mudei a foto" }), photo: picture(2) });
+    assert.equal((await contact()).avatar_url, picture(2));
+    // A message without a picture, or with something that is no web link, keeps the one known.
+    await suite.post(s, { ...zapiText({ phone: from, text: "Sem foto" }), photo: "javascript:alert(1)" });
+    await suite.post(s, zapiText({ phone: from, text: "Nada" }));
+    assert.equal((await contact()).avatar_url, picture(2));
+    assert.equal((await conversations())[0].contact.avatar_url, picture(2));
+  });
 });

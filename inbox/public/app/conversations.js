@@ -100,6 +100,8 @@ export class ConversationList {
     return h("li", { class: c.id === this.selected ? "conversation selected" : "conversation", dataset: { id: c.id } },
       h("a", { href: `#/c/${c.id}` },
         h("span", { class: "mark", style: `background:${mark.colour}`, title: `${mark.label}: ${channel?.name ?? ""}` }, mark.mark),
+        // The provider's CDN link: no referrer tells it which inbox looked.
+        c.contact.avatar_url ? h("img", { class: "avatar", src: c.contact.avatar_url, alt: "", loading: "lazy", referrerpolicy: "no-referrer" }) : null,
         h("span", { class: "summary" },
           h("span", { class: "line" },
             h("strong", { class: "name" }, contactName(c.contact)),

@@ -18,6 +18,7 @@ export function bubble(m, thread) {
     reactions(thread.reactionsOf(m)),
     h("span", { class: "meta" },
       edit ? h("span", { class: "edited-note", title: `Edited at ${clock(edit.timestamp)}` }, "edited") : null,
+      m.from_blocked_contact ? h("span", { class: "blocked-note", title: "Sent while the contact was blocked" }, "blocked") : null,
       h("time", { datetime: new Date(m.timestamp).toISOString() }, clock(m.timestamp)),
       m.direction === "outbound" ? tick(m) : null),
     m.status === "failed" || m.status === "unknown" ? failure(m, thread) : null,

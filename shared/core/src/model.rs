@@ -332,6 +332,10 @@ pub struct InboundBatch {
     pub watermarks: Vec<Watermark>,
     /// Second ids of stored messages, recorded before this delivery's statuses are applied.
     pub aliases: Vec<MessageAlias>,
+    /// What a provider told about contacts outside any message (Evolution's `contacts.upsert`,
+    /// a whole address book on a session's first sync): applied to contacts already known by a
+    /// key, never creating one.
+    pub profiles: Vec<ContactRef>,
     /// A change of the channel's session (WhatsApp Web gateways: connected, QR code to scan).
     pub connection: Option<ConnectionUpdate>,
     /// Why parts of a signed delivery could not be read. The rest is stored; the delivery can be

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 const INSTANCE: &str = "loja-centro";
 const API_KEY: &str = "B6D711FCDE4D4FD5936544120E713976";
 const NOW_MS: i64 = 1_800_000_000_000;
-const FIXTURE_COUNT: usize = 60;
+const FIXTURE_COUNT: usize = 61;
 
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/evolution")
@@ -577,9 +577,43 @@ fn session_events_become_connection_updates() {
 }
 
 #[test]
+fn the_address_book_gives_known_contacts_their_pictures() {
+    let batch = parse("contacts_update");
+    assert!(batch.messages.is_empty(), "a profile creates no message");
+    let pictures: Vec<(Vec<String>, Option<&str>)> = batch
+        .profiles
+        .iter()
+        .map(|c| (c.identity_keys(), c.avatar_url.as_deref()))
+        .collect();
+    assert_eq!(
+        pictures,
+        [
+            (
+                vec!["phone:+5511987654321".into(), "wa:5511987654321".into()],
+                Some("https://pps.whatsapp.net/v/t61.24694-24/491234567_n.jpg?ccb=11-4&oh=01_Q5AaIC&oe=685A1B2C&_nc_sid=5e03e0")
+            ),
+            (
+                vec!["lid:208115126378602@lid".into()],
+                Some("https://pps.whatsapp.net/v/t61.24694-24/491234568_n.jpg?oe=685A1B2C")
+            ),
+        ]
+    );
+    assert_eq!(
+        batch.ignored,
+        ["contacts.update: 5511912345678@s.whatsapp.net without a picture"]
+    );
+    // The first sync names no picture yet: nothing to apply.
+    let first = parse("contacts_upsert");
+    assert!(first.profiles.is_empty());
+    assert_eq!(
+        first.ignored,
+        ["contacts.upsert: 5511987654321@s.whatsapp.net without a picture"]
+    );
+}
+
+#[test]
 fn events_ponte_does_not_act_on_are_ignored_by_name() {
     for (name, event) in [
-        ("contacts_upsert", "contacts.upsert"),
         ("chats_upsert", "chats.upsert"),
         ("presence_update", "presence.update"),
         ("groups_upsert", "groups.upsert"),
@@ -773,6 +807,7 @@ fn every_fixture_is_normalized_or_cleanly_ignored() {
             + batch.statuses.len()
             + batch.deletions.len()
             + batch.ignored.len()
+            + batch.profiles.len()
             + usize::from(batch.connection.is_some());
         assert!(acted > 0, "{name}: neither normalized nor ignored");
         for m in &batch.messages {

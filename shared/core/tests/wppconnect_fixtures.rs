@@ -95,6 +95,10 @@ fn text_keeps_id_contact_name_and_time_in_ms() {
     assert_eq!(m.direction, Direction::Inbound);
     assert_eq!(m.contact.identity_keys(), ANA);
     assert_eq!(m.contact.name.as_deref(), Some("Ana Souza"));
+    assert_eq!(
+        m.contact.avatar_url.as_deref(),
+        Some("https://pps.whatsapp.net/v/t61.24694-24/421557962_n.jpg?oh=01_Q5AaIC&oe=66A1B2C3")
+    );
     assert_eq!(m.timestamp_ms, 1_717_600_000_000);
     assert_eq!(
         m.content,
@@ -152,6 +156,10 @@ fn the_businesss_own_message_is_outbound_to_the_contact_without_its_profile() {
     assert_eq!(
         m.contact.name, None,
         "notifyName is the business's own name"
+    );
+    assert_eq!(
+        m.contact.avatar_url, None,
+        "and the sender's picture its own"
     );
     assert_eq!(
         m.content,

@@ -91,6 +91,10 @@ fn text_keeps_id_contact_keys_name_and_millisecond_timestamp() {
     );
     assert_eq!(m.contact.name.as_deref(), Some("Ana"));
     assert_eq!(
+        m.contact.avatar_url.as_deref(),
+        Some("https://pps.whatsapp.net/v/t61.24694-24/ana.jpg")
+    );
+    assert_eq!(
         m.content,
         Content::Text {
             body: "Oi, tudo bem? Quero saber do pedido 123 🙂".into()
@@ -292,6 +296,11 @@ fn an_echo_from_the_business_phone_is_outbound_to_the_chats_contact_without_a_na
         ]
     );
     assert_eq!(m.contact.name, None);
+    // `photo` is the chat's picture, so the contact's even on the business's own message.
+    assert_eq!(
+        m.contact.avatar_url.as_deref(),
+        Some("https://pps.whatsapp.net/v/t61.24694-24/ana.jpg")
+    );
     assert_eq!(m.sender, None);
 }
 

@@ -79,6 +79,20 @@ pub struct ContactRef {
     keys: Vec<IdentityKey>,
     pub name: Option<String>,
     pub username: Option<String>,
+    /// A link to their profile picture, where the provider gives one (see [`avatar_url`]).
+    pub avatar_url: Option<String>,
+}
+
+/// The longest profile picture link kept; a longer one is not kept at all.
+const MAX_AVATAR_URL: usize = 2048;
+
+/// A provider's profile picture link, kept when it is an http(s) URL of sane length.
+pub fn avatar_url(url: Option<&str>) -> Option<String> {
+    let url = url?.trim();
+    let lower = url.get(..8)?.to_ascii_lowercase();
+    let web = lower.starts_with("https://") || lower.starts_with("http://");
+    (web && url.len() <= MAX_AVATAR_URL && !url.chars().any(char::is_whitespace))
+        .then(|| url.to_string())
 }
 
 impl ContactRef {
@@ -160,6 +174,28 @@ impl ContactRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_avatar_is_kept_only_as_a_web_link() {
+        let kept = avatar_url(Some(" https://pps.whatsapp.net/v/a.jpg?oe=1 "));
+        assert_eq!(
+            kept.as_deref(),
+            Some("https://pps.whatsapp.net/v/a.jpg?oe=1")
+        );
+        assert!(avatar_url(Some("HTTP://cdn.example/a.png")).is_some());
+        let long = format!("https://cdn.example/{}", "a".repeat(2048));
+        for wrong in [
+            "",
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "https://a b",
+            "ftp://x/y",
+            long.as_str(),
+        ] {
+            assert_eq!(avatar_url(Some(wrong)), None, "{wrong}");
+        }
+        assert_eq!(avatar_url(None), None);
+    }
 
     #[test]
     fn both_brazilian_variants_share_an_identity_key() {

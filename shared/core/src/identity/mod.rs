@@ -16,7 +16,7 @@ mod written;
 
 pub use calling_code::CallingCode;
 pub use error::PhoneError;
-pub use keys::{stored_identity, ContactRef, IdentityKey, MAX_IDENTITY_KEYS};
+pub use keys::{avatar_url, stored_identity, ContactRef, IdentityKey, MAX_IDENTITY_KEYS};
 pub use phone::PhoneNumber;
 pub use readable::Readable;
 pub use written::WrittenNumber;

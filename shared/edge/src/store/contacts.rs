@@ -19,6 +19,8 @@ pub struct Contact {
     #[serde(rename(serialize = "phone"))]
     pub phone_e164: Option<String>,
     pub email: Option<String>,
+    /// Their profile picture on the provider's CDN, where a provider linked one.
+    pub avatar_url: Option<String>,
     #[serde(skip_serializing)]
     attributes: Option<String>,
     #[serde(skip_serializing)]
@@ -43,8 +45,8 @@ pub struct ContactView {
 
 macro_rules! contact_columns {
     () => {
-        "ct.id, ct.name, ct.phone_e164, ct.email, ct.attributes, ct.blocked_at, ct.created_at, \
-         ct.updated_at"
+        "ct.id, ct.name, ct.phone_e164, ct.email, ct.avatar_url, ct.attributes, ct.blocked_at, \
+         ct.created_at, ct.updated_at"
     };
 }
 

@@ -5,6 +5,7 @@
 //! SQL itself, so two deliveries of the same webhook racing each other cannot both insert.
 
 mod aliases;
+mod avatars;
 mod changes;
 mod in_place;
 mod watermarks;
@@ -175,6 +176,16 @@ pub fn statements(
         .iter()
         .any(|m| m.contact.identity_keys().len() > 1)
         .then_some(to.received_at);
+    // After the messages, whose contacts then exist; a profile alone never creates one.
+    let contacts = batch.messages.iter().map(|m| &m.contact);
+    let avatars = contacts.chain(&batch.profiles).filter_map(|contact| {
+        let url = contact.avatar_url.as_deref()?;
+        Some((contact.identity_keys().into_iter().next()?, url))
+    });
+    for avatar in avatars::avatar_statements(db, to, avatars)? {
+        unit_starts.push(out.len());
+        out.push(avatar);
+    }
     // Before the statuses, which may name a message by the alias this same delivery gives it.
     for alias in &batch.aliases {
         unit_starts.push(out.len());

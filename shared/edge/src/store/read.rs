@@ -27,6 +27,7 @@ struct ConversationRow {
     contact_id: String,
     contact_name: Option<String>,
     contact_phone: Option<String>,
+    contact_avatar_url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -34,6 +35,8 @@ pub struct ContactSummary {
     pub id: String,
     pub name: Option<String>,
     pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -72,6 +75,7 @@ impl From<ConversationRow> for Conversation {
                 id: r.contact_id,
                 name: r.contact_name,
                 phone: r.contact_phone,
+                avatar_url: r.contact_avatar_url,
             },
             last_inbound_at: r.last_inbound_at,
             last_activity_at: r.last_activity_at,
@@ -96,7 +100,8 @@ macro_rules! conversation_columns {
     () => {
         "c.id, c.channel_id, c.status, c.unread_count, c.last_message_id, \
          c.last_message_preview, c.last_message_at, c.last_inbound_at, c.last_activity_at, \
-         c.created_at, ct.id AS contact_id, ct.name AS contact_name, ct.phone_e164 AS contact_phone"
+         c.created_at, ct.id AS contact_id, ct.name AS contact_name, ct.phone_e164 AS contact_phone, \
+         ct.avatar_url AS contact_avatar_url"
     };
 }
 pub(crate) use conversation_columns;
@@ -212,6 +217,7 @@ struct MessageRow {
     sender: Option<String>,
     deleted_at: Option<i64>,
     edited_at: Option<i64>,
+    from_blocked_contact: i64,
     media: Option<String>,
 }
 
@@ -286,6 +292,9 @@ pub struct Message {
     /// Its attachment's copy into R2, for messages that carry media.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<Attachment>,
+    /// It came from a contact the business had blocked: stored, not counted as unread.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub from_blocked_contact: bool,
 }
 
 fn parse_json(raw: Option<String>) -> Option<Value> {
@@ -303,6 +312,7 @@ impl From<MessageRow> for Message {
             deleted_at: r.deleted_at,
             edited_at: r.edited_at,
             media: Attachment::of(r.media),
+            from_blocked_contact: r.from_blocked_contact != 0,
             error: (r.error_code.is_some() || r.error_title.is_some()).then_some(
                 ProviderErrorOut {
                     code: r.error_code,
@@ -349,7 +359,8 @@ macro_rules! message_columns {
     () => {
         "seq, id, conversation_id, channel_id, provider_message_id, direction, type, text, \
          content, preview, context, referral, provider_ts, received_at, status, status_at, \
-         error_code, error_title, sender, deleted_at, edited_at, (SELECT json_object('id', md.id, 'status', \
+         error_code, error_title, sender, deleted_at, edited_at, from_blocked_contact, \
+         (SELECT json_object('id', md.id, 'status', \
          md.status, 'content_type', md.content_type, 'size', md.size, 'sha256', md.sha256, \
          'filename', md.filename, 'error', md.error) FROM media md \
          WHERE md.message_id = messages.id) AS media"

@@ -9,6 +9,7 @@ mod config;
 mod jid;
 mod message;
 mod normalize;
+mod profiles;
 mod send;
 mod updates;
 mod wire;

@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::message::{normalize_record, Outcome};
+use super::profiles::profiles;
 use super::updates::{deletions, push_deletion, statuses};
 use super::wire::{self, Batch, Envelope};
 use crate::model::InboundBatch;
@@ -97,6 +98,7 @@ pub fn normalize(body: &[u8], rest: &str, target: &Target) -> Result<InboundBatc
                 }
                 Event::Statuses => statuses(event, items, target, &mut batch),
                 Event::Deletions => deletions(event, items, target, &mut batch),
+                Event::Contacts => profiles(event, items, &mut batch),
                 Event::Connection | Event::QrCode => {}
             }
         }
@@ -112,6 +114,8 @@ enum Event {
     },
     Statuses,
     Deletions,
+    /// The address book: profile pictures of contacts.
+    Contacts,
     Connection,
     QrCode,
 }
@@ -123,6 +127,7 @@ impl Event {
             "SEND_MESSAGE" => Event::Messages { sent_by_api: true },
             "MESSAGES_UPDATE" => Event::Statuses,
             "MESSAGES_DELETE" => Event::Deletions,
+            "CONTACTS_UPSERT" | "CONTACTS_UPDATE" => Event::Contacts,
             "CONNECTION_UPDATE" => Event::Connection,
             "QRCODE_UPDATED" => Event::QrCode,
             _ => return None,

@@ -4,7 +4,7 @@
 use super::content::content_of;
 use super::normalize::{non_empty, seconds_or_ms, Context};
 use super::wire::{self, message_id, serialized, MessageKey, Party};
-use crate::identity::{ContactRef, IdentityKey, PhoneNumber};
+use crate::identity::{avatar_url, ContactRef, IdentityKey, PhoneNumber};
 use crate::model::{Content, Direction, InboundBatch, NormalizedMessage, ReplyContext, Sender};
 
 pub fn message(m: wire::Message, context: &Context, batch: &mut InboundBatch) {
@@ -85,6 +85,11 @@ pub fn message(m: wire::Message, context: &Context, batch: &mut InboundBatch) {
             let phone_jid = (!from_me).then(|| sender_phone_jid(&m)).flatten();
             let mut contact = contact_of(person, phone_jid.as_deref());
             contact.name = inbound_name;
+            // The sender of a message the business sent is the business.
+            contact.avatar_url = (!from_me)
+                .then(|| m.sender.as_ref()?.profile_pic_thumb_obj.as_ref())
+                .flatten()
+                .and_then(|picture| avatar_url(picture.eurl.as_deref()));
             (contact, None)
         }
     };

@@ -66,6 +66,14 @@ pub struct Contact {
     pub pushname: Option<String>,
     /// WhatsApp Web's phone JID behind an `@lid` contact, when it knows it.
     pub phone_number: Option<Value>,
+    pub profile_pic_thumb_obj: Option<ProfilePicture>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ProfilePicture {
+    /// The picture's link on WhatsApp's CDN.
+    pub eurl: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

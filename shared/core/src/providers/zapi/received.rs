@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::normalize::timestamp_ms;
 use super::wire::{MediaObject, Received};
-use crate::identity::{ContactRef, IdentityKey, PhoneNumber};
+use crate::identity::{avatar_url, ContactRef, IdentityKey, PhoneNumber};
 use crate::model::{
     Content, Direction, InboundBatch, InteractiveReply, Media, NormalizedMessage, ReplyContext,
     Sender,
@@ -159,6 +159,10 @@ fn person(message: &Received, phone: &str) -> ContactRef {
     if let Some(lid) = lid {
         contact.push(IdentityKey::Lid(lid.to_string()));
     }
+    let sender_photo = (!message.from_me)
+        .then_some(message.sender_photo.as_deref())
+        .flatten();
+    contact.avatar_url = avatar_url(message.photo.as_deref()).or_else(|| avatar_url(sender_photo));
     // A message the business sent carries the business's own name as `senderName`.
     if !message.from_me {
         let digits = phone.split('@').next().unwrap_or_default();

@@ -46,6 +46,10 @@ pub struct Received {
     pub moment: Option<f64>,
     pub chat_name: Option<String>,
     pub sender_name: Option<String>,
+    /// The chat's picture: in a one-to-one chat, the contact's.
+    pub photo: Option<String>,
+    /// The writer's picture (the business's own on a message it sent).
+    pub sender_photo: Option<String>,
     pub chat_lid: Option<String>,
     pub sender_lid: Option<String>,
     pub participant_phone: Option<String>,
