@@ -309,6 +309,11 @@ describe("read API", () => {
     const missing = await call(ponte, "GET", "/v1/nothing-here", { key });
     assert.equal(missing.status, 404);
     assert.equal(missing.json.status, 404);
-    assert.equal((await call(ponte, "DELETE", "/v1/channels", { key })).status, 405);
+    const wrongMethod = await call(ponte, "DELETE", "/v1/channels", { key });
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get("allow"), "GET, POST", "a 405 names the methods the path takes");
+    assert.equal((await call(ponte, "PUT", "/v1/conversations/con_x", { key })).headers.get("allow"), "GET, PATCH");
+    assert.equal((await call(ponte, "GET", "/v1/tenants")).headers.get("allow"), "POST");
+    assert.equal((await call(ponte, "DELETE", "/v1/contacts/ct_x/nothing", { key })).status, 404, "no method fits: no endpoint");
   });
 });

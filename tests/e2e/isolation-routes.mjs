@@ -26,13 +26,13 @@ function blockMethods(text, from) {
 }
 
 /**
- * send-message's API: the `(Method::X, ["v1", …])` arms of its match, and the paths it takes
- * before authenticating (`if let [...] = path.as_slice()`); one handed over whatever the method
- * (the realtime upgrade, whose handler checks it itself) is `ANY`. Catch-all arms (`_`) only
- * refuse, so they are no route.
+ * send-message's API: the `(Method::X, ["v1", …])` arms of its route table (routes.rs), and the
+ * paths lib.rs takes before authenticating (`if let [...] = path.as_slice()`); one handed over
+ * whatever the method (the realtime upgrade, whose handler checks it itself) is `ANY`.
+ * Catch-all arms (`_`) only refuse, so they are no route.
  */
 export function apiRoutes() {
-  const text = source("send-message");
+  const text = `${source("send-message")}\n${read("functions/send-message/src/routes.rs")}`;
   const routes = [];
   let methodsRead = 0;
   for (const m of text.matchAll(/if let \[([^\]]*)\] = path\.as_slice\(\)/g)) {
@@ -44,10 +44,12 @@ export function apiRoutes() {
   const arms = [...text.matchAll(/\(\s*Method::(\w+),\s*\[([^\]]*)\],?\s*\)\s*=>/g)];
   for (const m of arms) routes.push(`${m[1].toUpperCase()} ${pathOf(m[2])}`);
   methodsRead += arms.length;
-  // A route written some other way must make the matrix fail, not vanish from it.
-  const named = (text.match(/Method::\w+/g) ?? []).length;
+  // A route written some other way must make the matrix fail, not vanish from it: every method
+  // an arm (a line with `=>`) names must have been read.
+  const armLines = text.split("\n").filter((line) => line.includes("=>")).join("\n");
+  const named = (armLines.match(/Method::\w+/g) ?? []).length;
   if (named !== methodsRead) {
-    throw new Error(`send-message/src/lib.rs names ${named} methods but ${methodsRead} were read: teach isolation-routes.mjs the new arm`);
+    throw new Error(`send-message names ${named} methods in its arms but ${methodsRead} were read: teach isolation-routes.mjs the new arm`);
   }
   return routes;
 }

@@ -375,6 +375,6 @@ describe("inline files", () => {
     assert.deepEqual(Buffer.from(await served.arrayBuffer()), bytes);
     const events = (await call(ponte, "GET", "/v1/webhook-events", { key: tenant.api_key })).json.data;
     assert.equal(events.length, 2);
-    assert.ok(events.every((e) => typeof e.body_r2_key === "string"), `the bodies with the file went to R2, not the event rows: ${JSON.stringify(events)}`);
+    assert.ok(events.every((e) => e.body_in_r2 === true), `the bodies with the file went to R2, not the event rows: ${JSON.stringify(events)}`);
   });
 });

@@ -117,7 +117,9 @@ describe("unknown channel and bad input", () => {
 
   test("other methods are 405", async () => {
     const { channel } = await tenantWithChannel(ponte);
-    assert.equal((await call(ponte, "PUT", channel.path, { body: "{}" })).status, 405);
+    const res = await call(ponte, "PUT", channel.path, { body: "{}" });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get("allow"), "GET, POST");
   });
 });
 
@@ -309,7 +311,8 @@ describe("event log", () => {
     body.entry[0].changes[0].value.messages[0].text.body = "x".repeat(300 * 1024);
     assert.equal((await postWebhook(ponte, channel, body)).status, 200);
     const [event] = (await call(ponte, "GET", "/v1/webhook-events", { key })).json.data;
-    assert.match(event.body_r2_key, /^webhook-bodies\//);
+    assert.equal(event.body_in_r2, true);
+    assert.equal(event.body_r2_key, undefined, "where in R2 is Ponte's own business");
     assert.ok(event.body_bytes > 300 * 1024);
     assert.equal((await allMessages(ponte, key))[0].text.length, 300 * 1024);
   });

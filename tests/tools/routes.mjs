@@ -105,7 +105,11 @@ function handlerMethods(root, file, body) {
   return [...new Set([...handler.matchAll(/Method::(\w+)/g)].map((m) => m[1].toUpperCase()))];
 }
 
-export const FUNCTION_SOURCES = ["send-message", "webhook-receiver", "media-fetch"].map((f) => `functions/${f}/src/lib.rs`);
+// send-message keeps its tenant API's routes as a table of their own (routes.rs).
+export const FUNCTION_SOURCES = [
+  ...["send-message", "webhook-receiver", "media-fetch"].map((f) => `functions/${f}/src/lib.rs`),
+  "functions/send-message/src/routes.rs",
+];
 
 /** Every route reachable from outside: the router's own, and the functions' under a prefix it forwards. */
 export function servedRoutes(root) {

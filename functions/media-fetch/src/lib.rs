@@ -15,7 +15,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = segments(&req);
     let result = match (req.method(), path.as_slice()) {
         (Method::Get, [prefix, id]) if prefix == "media" => serve::serve(&req, &env, id).await,
-        (_, [prefix, _]) if prefix == "media" => Err(ApiError::MethodNotAllowed),
+        (_, [prefix, _]) if prefix == "media" => Err(ApiError::MethodNotAllowed("GET".into())),
         _ => Err(ApiError::NotFound("no media endpoint at this path".into())),
     };
     Ok(result.unwrap_or_else(|e| e.to_response()))

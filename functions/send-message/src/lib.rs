@@ -14,17 +14,20 @@ mod realtime;
 mod redrive;
 mod reseal;
 mod retention;
+mod routes;
 mod scheduled;
 mod send;
 mod sender;
 mod tenants;
 mod webhook_events;
 
-use ponte_edge::auth::authenticate;
+use ponte_edge::auth::{authenticate, Principal};
 use ponte_edge::http::{segments, ApiResult};
 use ponte_edge::now_ms;
 use ponte_edge::problem::ApiError;
 use worker::{event, Context, Env, Method, Request, Response, Result};
+
+use crate::routes::Route;
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -48,13 +51,13 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
     if let ["v1", "tenants"] = path.as_slice() {
         return match method {
             Method::Post => tenants::create(req, env).await,
-            _ => Err(ApiError::MethodNotAllowed),
+            _ => Err(ApiError::MethodNotAllowed("POST".into())),
         };
     }
     if let ["v1", "operator", "reseal"] = path.as_slice() {
         return match method {
             Method::Post => reseal::run(req, env).await,
-            _ => Err(ApiError::MethodNotAllowed),
+            _ => Err(ApiError::MethodNotAllowed("POST".into())),
         };
     }
     let now = now_ms();
@@ -63,59 +66,47 @@ async fn route(req: &mut Request, env: &Env) -> ApiResult {
         return realtime::connect(req, env, now).await;
     }
     let principal = authenticate(req, env, now).await?;
-    match (method, path.as_slice()) {
-        (Method::Post, ["v1", "tokens"]) => tenants::mint_token(req, env, &principal, now).await,
-        (Method::Post, ["v1", "channels"]) => channels::create(req, env, &principal, now).await,
-        (Method::Get, ["v1", "channels"]) => channels::list(req, env, &principal).await,
-        (Method::Get, ["v1", "channels", id]) => channels::get(req, env, &principal, id).await,
-        (Method::Get, ["v1", "channels", id, "templates"]) => {
-            channels::templates(env, &principal, id, now).await
-        }
-        (Method::Post, ["v1", "channels", id, "connect"]) => {
-            channels::connect(req, env, &principal, id, now).await
-        }
-        (Method::Get, ["v1", "conversations"]) => conversations::list(req, env, &principal).await,
-        (Method::Get, ["v1", "conversations", "counts"]) => {
-            conversations::counts(env, &principal).await
-        }
-        (Method::Get, ["v1", "conversations", id]) => conversations::get(env, &principal, id).await,
-        (Method::Patch, ["v1", "conversations", id]) => {
-            agent_actions::update(req, env, &principal, id).await
-        }
-        (Method::Post, ["v1", "conversations", id, "read"]) => {
-            agent_actions::mark_read(env, &principal, id).await
-        }
-        (Method::Post, ["v1", "messages"]) => send::create(req, env, &principal, now).await,
-        (Method::Get, ["v1", "messages", id]) => conversations::message(env, &principal, id).await,
-        (Method::Post, ["v1", "media"]) => media::upload(req, env, &principal, now).await,
-        (Method::Post, ["v1", "messages", id, "media", "retry"]) => {
-            media::retry(env, &principal, id, now).await
-        }
-        (Method::Get, ["v1", "dead-letters"]) => dead_letters::list(req, env, &principal).await,
-        (Method::Get, ["v1", "conversations", id, "messages"]) => {
-            conversations::messages(req, env, &principal, id).await
-        }
-        (Method::Get, ["v1", "contacts"]) => contacts::list(req, env, &principal).await,
-        (Method::Get, ["v1", "contacts", id]) => contacts::get(env, &principal, id).await,
-        (Method::Patch, ["v1", "contacts", id]) => contacts::update(req, env, &principal, id).await,
-        (Method::Post, ["v1", "contacts", id, "merge"]) => {
-            contacts::merge(req, env, &principal, id).await
-        }
-        (Method::Get, ["v1", "contacts", id, "conversations"]) => {
-            contacts::conversations(env, &principal, id).await
-        }
-        (Method::Post, ["v1", "conversations"]) => {
-            conversations::open(req, env, &principal, now).await
-        }
-        (Method::Get, ["v1", "webhook-events"]) => webhook_events::list(req, env, &principal).await,
-        (Method::Post, ["v1", "webhook-events", id, "replay"]) => {
-            webhook_events::replay(env, &principal, id, now).await
-        }
-        (
-            _,
-            ["v1", "tokens" | "channels" | "conversations" | "contacts" | "webhook-events" | "messages"
-            | "dead-letters" | "media", ..],
-        ) => Err(ApiError::MethodNotAllowed),
-        _ => Err(ApiError::NotFound("no API endpoint at this path".into())),
+    match routes::route(&method, &path) {
+        Some(route) => dispatch(route, req, env, &principal, now).await,
+        None => Err(match routes::allowed(&path) {
+            Some(allow) => ApiError::MethodNotAllowed(allow),
+            None => ApiError::NotFound("no API endpoint at this path".into()),
+        }),
+    }
+}
+
+async fn dispatch(
+    route: Route<'_>,
+    req: &mut Request,
+    env: &Env,
+    principal: &Principal,
+    now: i64,
+) -> ApiResult {
+    match route {
+        Route::MintToken => tenants::mint_token(req, env, principal, now).await,
+        Route::CreateChannel => channels::create(req, env, principal, now).await,
+        Route::ListChannels => channels::list(req, env, principal).await,
+        Route::GetChannel(id) => channels::get(req, env, principal, id).await,
+        Route::ChannelTemplates(id) => channels::templates(env, principal, id, now).await,
+        Route::ConnectChannel(id) => channels::connect(req, env, principal, id, now).await,
+        Route::ListConversations => conversations::list(req, env, principal).await,
+        Route::ConversationCounts => conversations::counts(env, principal).await,
+        Route::OpenConversation => conversations::open(req, env, principal, now).await,
+        Route::GetConversation(id) => conversations::get(env, principal, id).await,
+        Route::UpdateConversation(id) => agent_actions::update(req, env, principal, id).await,
+        Route::MarkRead(id) => agent_actions::mark_read(env, principal, id).await,
+        Route::ConversationMessages(id) => conversations::messages(req, env, principal, id).await,
+        Route::Send => send::create(req, env, principal, now).await,
+        Route::GetMessage(id) => conversations::message(env, principal, id).await,
+        Route::Upload => media::upload(req, env, principal, now).await,
+        Route::RetryMedia(id) => media::retry(env, principal, id, now).await,
+        Route::DeadLetters => dead_letters::list(req, env, principal).await,
+        Route::ListContacts => contacts::list(req, env, principal).await,
+        Route::GetContact(id) => contacts::get(env, principal, id).await,
+        Route::UpdateContact(id) => contacts::update(req, env, principal, id).await,
+        Route::MergeContact(id) => contacts::merge(req, env, principal, id).await,
+        Route::ContactConversations(id) => contacts::conversations(env, principal, id).await,
+        Route::WebhookEvents => webhook_events::list(req, env, principal).await,
+        Route::ReplayWebhookEvent(id) => webhook_events::replay(env, principal, id, now).await,
     }
 }

@@ -40,7 +40,7 @@ fn offered_protocols(req: &Request) -> Result<Offered, ApiError> {
 
 pub async fn connect(req: &Request, env: &Env, now: i64) -> ApiResult {
     if req.method() != Method::Get {
-        return Err(ApiError::MethodNotAllowed);
+        return Err(ApiError::MethodNotAllowed("GET".into()));
     }
     let upgrade = req.headers().get("upgrade")?.unwrap_or_default();
     if !upgrade.eq_ignore_ascii_case("websocket") {

@@ -21,7 +21,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
                 Method::Post => {
                     pipeline::receive(&mut req, &env, &ctx, provider, token, &rest).await
                 }
-                _ => Err(ApiError::MethodNotAllowed),
+                _ => Err(ApiError::MethodNotAllowed("GET, POST".into())),
             }
         }
         _ => Err(ApiError::NotFound(

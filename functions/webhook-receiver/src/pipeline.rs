@@ -129,7 +129,8 @@ pub async fn handshake(
         .channel
         .handshake(&parts.request("GET", rest, &[], now_ms()))
     {
-        None => Err(ApiError::MethodNotAllowed),
+        // A provider without a handshake is only posted to.
+        None => Err(ApiError::MethodNotAllowed("POST".into())),
         Some(Ok(reply)) => reply_response(reply),
         Some(Err(refused)) => Err(ApiError::Forbidden(refused.0)),
     }

@@ -11,7 +11,8 @@ pub enum ApiError {
     Unauthorized(String),
     Forbidden(String),
     NotFound(String),
-    MethodNotAllowed,
+    /// Holds the `Allow` header's value: the methods the path does answer.
+    MethodNotAllowed(String),
     Conflict(String),
     PayloadTooLarge(String),
     Unprocessable(String),
@@ -57,7 +58,7 @@ impl ApiError {
             Self::Unauthorized(_) => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
-            Self::MethodNotAllowed => 405,
+            Self::MethodNotAllowed(_) => 405,
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge(_) => 413,
             Self::Unprocessable(_) | Self::InvalidField { .. } => 422,
@@ -82,9 +83,9 @@ impl ApiError {
             Self::Unauthorized(d) => ("Unauthorized", d.clone()),
             Self::Forbidden(d) => ("Forbidden", d.clone()),
             Self::NotFound(d) => ("Not found", d.clone()),
-            Self::MethodNotAllowed => (
+            Self::MethodNotAllowed(allow) => (
                 "Method not allowed",
-                "this path does not accept this method".into(),
+                format!("this path does not accept this method; it accepts {allow}"),
             ),
             Self::Conflict(d) => ("Conflict", d.clone()),
             Self::PayloadTooLarge(d) => ("Payload too large", d.clone()),
@@ -126,8 +127,14 @@ impl ApiError {
         }
         let headers = Headers::new();
         let _ = headers.set("content-type", "application/problem+json");
-        if matches!(self, Self::Unauthorized(_)) {
-            let _ = headers.set("www-authenticate", "Bearer");
+        match self {
+            Self::Unauthorized(_) => {
+                let _ = headers.set("www-authenticate", "Bearer");
+            }
+            Self::MethodNotAllowed(allow) => {
+                let _ = headers.set("allow", allow);
+            }
+            _ => {}
         }
         Response::from_bytes(body.to_string().into_bytes())
             .unwrap_or_else(|_| Response::empty().expect("an empty response can always be built"))

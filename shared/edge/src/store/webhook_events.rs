@@ -125,6 +125,8 @@ pub struct EventRow {
     pub ignored_count: i64,
     pub error: Option<String>,
     pub body_bytes: i64,
+    /// Shown as whether the body is in R2 at all: the key itself is Ponte's own business.
+    #[serde(rename(serialize = "body_in_r2"), serialize_with = "is_some")]
     pub body_r2_key: Option<String>,
     pub replayed_at: Option<i64>,
     /// When retention deleted the raw body; the row itself stays in the log.
@@ -224,4 +226,8 @@ pub async fn event(
         .bind(&[text(id), text(tenant_id)])?
         .first(None)
         .await?)
+}
+
+fn is_some<T, S: serde::Serializer>(value: &Option<T>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bool(value.is_some())
 }
