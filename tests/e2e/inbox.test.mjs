@@ -404,10 +404,11 @@ describe("the inbox", () => {
     await page.click("details.card summary");
     await page.selectOption("#provider", "wppconnect");
     assert.deepEqual(await page.locator("#provider-fields input").evaluateAll((inputs) => inputs.map((i) => i.name)),
-      ["config.base_url", "config.session", "secrets.token"], "the fields WPPConnect needs");
+      ["config.base_url", "config.session", "config.default_country", "secrets.token"], "the fields WPPConnect needs");
     await page.fill("#channel-form input[name=name]", "Loja Norte");
     await page.fill("input[name='config.base_url']", "ftp://wpp.local");
     await page.fill("input[name='config.session']", "loja-norte");
+    await page.fill("input[name='config.default_country']", "+55");
     await page.fill("input[name='secrets.token']", "segredo");
     await page.click("#channel-form button[type=submit]");
     await page.locator("#channel-error", { hasText: "base_url" }).waitFor();
@@ -417,7 +418,7 @@ describe("the inbox", () => {
     await card.waitFor();
     assert.match(await card.textContent(), /\/webhooks\/wppconnect\//);
     const listed = (await call(ponte, "GET", "/v1/channels", { key })).json.data;
-    assert.deepEqual(listed.map((c) => [c.provider, c.name, c.config.session]), [["wppconnect", "Loja Norte", "loja-norte"]]);
+    assert.deepEqual(listed.map((c) => [c.provider, c.name, c.config.session, c.config.default_country]), [["wppconnect", "Loja Norte", "loja-norte", "55"]]);
     await page.context().close();
   });
 

@@ -3,26 +3,29 @@
 import { $, h } from "./dom.js";
 import { PROVIDERS, provider } from "./format.js";
 
+/** Any channel that reaches people by phone number may read national forms in its country. */
+const DEFAULT_COUNTRY = ["default_country", "Default country", "Its calling code (55 for Brazil): numbers typed without one are read as that country's", false];
+
 /** What each provider's channel needs, as POST /v1/channels takes it. */
 const FORMS = {
   meta: {
-    config: [["phone_number_id", "Phone number ID", "From the WhatsApp Manager, API setup", true], ["graph_base_url", "Graph API URL", "Leave empty for Meta's own", false]],
+    config: [["phone_number_id", "Phone number ID", "From the WhatsApp Manager, API setup", true], ["graph_base_url", "Graph API URL", "Leave empty for Meta's own", false], DEFAULT_COUNTRY],
     secrets: [["access_token", "Access token", "A system user's permanent token", true], ["app_secret", "App secret", "Verifies the webhook's signature", true], ["verify_token", "Verify token", "Any string; Meta echoes it when the webhook is set up", true]],
   },
   evolution: {
-    config: [["base_url", "Server URL", "Where your Evolution API runs", true], ["instance", "Instance", "The instance's name", true]],
+    config: [["base_url", "Server URL", "Where your Evolution API runs", true], ["instance", "Instance", "The instance's name", true], DEFAULT_COUNTRY],
     secrets: [["api_key", "Instance token", "Also what Evolution puts in each webhook's apikey", true]],
   },
   zapi: {
-    config: [["instance_id", "Instance ID", "From the Z-API dashboard", true], ["base_url", "API URL", "Leave empty for Z-API's own", false]],
+    config: [["instance_id", "Instance ID", "From the Z-API dashboard", true], ["base_url", "API URL", "Leave empty for Z-API's own", false], DEFAULT_COUNTRY],
     secrets: [["instance_token", "Instance token", "From the Z-API dashboard", true], ["client_token", "Client token", "The account's security token", true]],
   },
   wppconnect: {
-    config: [["base_url", "Server URL", "Where your WPPConnect Server runs", true], ["session", "Session", "The session's name", true]],
+    config: [["base_url", "Server URL", "Where your WPPConnect Server runs", true], ["session", "Session", "The session's name", true], DEFAULT_COUNTRY],
     secrets: [["token", "Token", "The session's bearer token", true]],
   },
   twilio: {
-    config: [["account_sid", "Account SID", "From the Twilio console", true], ["from", "From", "+E164 for SMS, whatsapp:+E164 for WhatsApp", true], ["base_url", "API URL", "Leave empty for Twilio's own", false]],
+    config: [["account_sid", "Account SID", "From the Twilio console", true], ["from", "From", "+E164 for SMS, whatsapp:+E164 for WhatsApp", true], ["base_url", "API URL", "Leave empty for Twilio's own", false], DEFAULT_COUNTRY],
     secrets: [["auth_token", "Auth token", "Also the key Twilio signs webhooks with", true]],
   },
   telegram: {
@@ -32,7 +35,7 @@ const FORMS = {
     connect: "Register webhook",
   },
   gupshup: {
-    config: [["app_name", "App name", "The GupShup app registered for the number", true], ["source", "Business number", "With its country code", true], ["base_url", "API URL", "Leave empty for GupShup's own", false]],
+    config: [["app_name", "App name", "The GupShup app registered for the number", true], ["source", "Business number", "With its country code", true], ["base_url", "API URL", "Leave empty for GupShup's own", false], DEFAULT_COUNTRY],
     secrets: [["api_key", "API key", "From the GupShup dashboard", true]],
   },
   messenger: {
