@@ -93,14 +93,15 @@ describe("one person, one contact", () => {
     assert.deepEqual(await texts(s, lidConversation.id), ["primeira, só lid", "terceira, lid e número"]);
   });
 
-  test("a Z-API message naming a number and its senderLid merges the @lid contact into the number's", async () => {
+  test("a Z-API message naming a number and its senderLid merges the @lid contact into the number's, picture and all", async () => {
     const s = await setup();
     const zapi = await createChannel(ponte, s.key, { provider: "zapi", config: { base_url: "http://127.0.0.1:9", instance_id: ZAPI_INSTANCE },
       secrets: { instance_token: INSTANCE_TOKEN, client_token: CLIENT_TOKEN } });
     const lid = "208115126300016@lid";
     const phone = "5511987650016";
     const t0 = Date.now() - 60_000;
-    assert.equal((await call(ponte, "POST", zapi.path, { body: zapiText({ phone: lid, text: "pelo lid", ts: t0 }) })).status, 200);
+    const picture = "https://pps.whatsapp.net/v/t61.24694-24/lid-0016.jpg?oe=6A1B2C3D";
+    assert.equal((await call(ponte, "POST", zapi.path, { body: { ...zapiText({ phone: lid, text: "pelo lid", ts: t0 }), photo: picture } })).status, 200);
     assert.equal((await metaSays(s, phone, "pelo número", t0 + 1000)).status, 200);
     assert.equal((await contacts(s)).length, 2);
     assert.equal((await call(ponte, "POST", zapi.path, { body: zapiText({ phone, chatLid: lid, text: "os dois", ts: t0 + 2000 }) })).status, 200);
@@ -109,6 +110,7 @@ describe("one person, one contact", () => {
     const convs = (await get(s, `/v1/contacts/${all[0].id}/conversations`)).json.data;
     const onZapi = convs.find((c) => c.channel_id === zapi.id);
     assert.deepEqual(await texts(s, onZapi.id), ["pelo lid", "os dois"]);
+    assert.equal(all[0].avatar_url, picture, "the survivor had no picture: it takes the merged-away contact's");
   });
 
   test("an agent merges two contacts: every message kept in order, the old id answers with the survivor; wrong asks are named", async () => {
