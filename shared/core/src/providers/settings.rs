@@ -101,7 +101,7 @@ fn take_default_country(config: &mut Value) -> Result<Option<CallingCode>, Field
             .map(Some)
             .map_err(|e| FieldError::new(field(), e.to_string())),
         Some(_) => Err(FieldError::new(
-            &field(),
+            field(),
             "must be a country calling code as a string, such as \"55\"",
         )),
     }
