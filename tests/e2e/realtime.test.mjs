@@ -52,6 +52,30 @@ describe("events from webhooks", () => {
     socket.close();
   });
 
+  test("renaming a contact tells inboxes (each of its conversations, as it now is), and the provider's profile name no longer overwrites it", async () => {
+    const { key, channel } = await tenantWithChannel(ponte);
+    await posted(channel, metaText({ from: "5511987650077", name: "Maria", body: "Oi" }));
+    const [before] = await conversations(ponte, key);
+    const socket = await openSocket(ponte, { token: key });
+    const res = await call(ponte, "PATCH", `/v1/contacts/${before.contact.id}`, { key, body: { name: "Maria Souza (VIP)" } });
+    assert.equal(res.status, 200, res.text);
+    const updated = await socket.next(ofType("conversation.updated"));
+    assert.equal(updated.conversation.id, before.id);
+    assert.equal(updated.conversation.contact.name, "Maria Souza (VIP)");
+    assert.deepEqual(updated.conversation, (await conversations(ponte, key))[0]);
+    // A change the conversation does not show publishes nothing.
+    await call(ponte, "PATCH", `/v1/contacts/${before.contact.id}`, { key, body: { attributes: { vip: true } } });
+    await posted(channel, metaText({ from: "5511987650077", name: "Maria", body: "Oi de novo" }));
+    const created = await socket.next(ofType("message.created"));
+    assert.equal(created.conversation.contact.name, "Maria Souza (VIP)", "the business's name stays");
+    assert.deepEqual(socket.events().map((e) => e.type), ["conversation.updated", "message.created"]);
+    // Cleared, the name is the provider's again.
+    await call(ponte, "PATCH", `/v1/contacts/${before.contact.id}`, { key, body: { name: null } });
+    await posted(channel, metaText({ from: "5511987650077", name: "Maria", body: "Oi outra vez" }));
+    assert.equal((await conversations(ponte, key))[0].contact.name, "Maria");
+    socket.close();
+  });
+
   test("a redelivered webhook publishes nothing", async () => {
     const { key, channel } = await tenantWithChannel(ponte);
     const socket = await openSocket(ponte, { token: key });

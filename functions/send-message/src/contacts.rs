@@ -19,7 +19,7 @@ use ponte_edge::store::merges::merge_statement;
 use ponte_edge::store::{self, merges};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
-use worker::{D1Database, Env, Request};
+use worker::{console_error, D1Database, Env, Request};
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -240,8 +240,26 @@ pub async fn update(req: &mut Request, env: &Env, principal: &Principal, id: &st
     let statements = contacts::change_statements(&db, tenant_id, id, &change, now_ms())?;
     if !statements.is_empty() {
         db.batch(statements).await?;
+        if name.is_some() {
+            tell_inboxes(env, &db, tenant_id, id).await;
+        }
     }
     get(env, principal, id).await
+}
+
+/// Every conversation shows its contact's name: inboxes hear of each again, as it is now. The
+/// change is stored whatever happens here.
+async fn tell_inboxes(env: &Env, db: &D1Database, tenant_id: &str, id: &str) {
+    match contacts::conversations(db, tenant_id, id).await {
+        Ok(conversations) => {
+            let mut events = Events::default();
+            conversations
+                .iter()
+                .for_each(|c| events.conversation_updated(c));
+            events.publish(env, tenant_id).await;
+        }
+        Err(e) => console_error!("reading contact {id}'s conversations for inboxes: {e:?}"),
+    }
 }
 
 fn invalid(field: &str, reason: impl Into<String>) -> ApiError {

@@ -264,7 +264,8 @@ pub struct ContactChange<'a> {
 pub const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
 
 const SET_NAME: &str =
-    "UPDATE contacts SET name = ?3, updated_at = ?4 WHERE id = ?1 AND tenant_id = ?2";
+    "UPDATE contacts SET name = ?3, name_from_business = (?3 IS NOT NULL), updated_at = ?4 \
+     WHERE id = ?1 AND tenant_id = ?2";
 const SET_EMAIL: &str =
     "UPDATE contacts SET email = ?3, updated_at = ?4 WHERE id = ?1 AND tenant_id = ?2";
 /// The `email:` identity follows the email: the old one goes, the new one is added.
