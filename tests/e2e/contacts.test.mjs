@@ -283,6 +283,22 @@ describe("a channel's default country", () => {
     }
   });
 
+  test("a contact search reads a national number in the countries the tenant's channels name", async () => {
+    const search = async (key, query) => (await call(ponte, "GET", `/v1/contacts?query=${encodeURIComponent(query)}`, { key })).json.data.map((c) => c.phone);
+    const tenants = [];
+    for (const defaultCountry of ["55", undefined]) {
+      const { api_key: key } = await createTenant(ponte);
+      const channel = await metaChannel(key, { defaultCountry });
+      const res = await postWebhook(ponte, channel, metaText({ from: "551187650055", name: "Dona Lurdes", phoneNumberId: channel.phoneNumberId }));
+      assert.equal(res.status, 200, res.text);
+      tenants.push(key);
+    }
+    const [brazilian, plain] = tenants;
+    assert.deepEqual(await search(brazilian, "011 8765-0055"), ["+5511987650055"], "trunk 0, old eight digits: the same person");
+    assert.deepEqual(await search(brazilian, "0xx11 98765-0055"), ["+5511987650055"]);
+    assert.deepEqual(await search(plain, "011 8765-0055"), [], "no channel names a country to read it in");
+  });
+
   test("a default country that is not a calling code is refused, naming the field", async () => {
     const { api_key: key } = await createTenant(ponte);
     for (const defaultCountry of ["BR", "0055", 55]) {

@@ -6,7 +6,7 @@
 
 use ponte_core::contact_fields::{check_external_refs, email, email_identity, merge_patch, name};
 use ponte_core::cursor;
-use ponte_core::identity::PhoneNumber;
+use ponte_core::identity::{CallingCode, PhoneNumber};
 use ponte_edge::auth::Principal;
 use ponte_edge::http::{json, limit_param, page, query_pairs, query_param, read_json, ApiResult};
 use ponte_edge::now_ms;
@@ -16,7 +16,7 @@ use ponte_edge::store::contacts::{
     self, ContactChange, ContactSearch, ExternalRef, MAX_ATTRIBUTES_BYTES,
 };
 use ponte_edge::store::merges::merge_statement;
-use ponte_edge::store::{self, merges};
+use ponte_edge::store::{self, channels, merges};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use worker::{console_error, D1Database, Env, Request};
@@ -57,7 +57,14 @@ pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult 
     let digits: Option<String> = term
         .map(|t| t.chars().filter(char::is_ascii_digit).collect::<String>())
         .filter(|d| d.len() >= MIN_SEARCH_DIGITS);
-    let identity_keys = term.map(identity_keys).unwrap_or_default();
+    // A number written nationally is read in every country the tenant's channels name.
+    let countries = match &digits {
+        Some(_) => channels::default_countries(&db, principal.tenant_id()).await?,
+        None => Vec::new(),
+    };
+    let identity_keys = term
+        .map(|t| identity_keys(t, &countries))
+        .unwrap_or_default();
     let search = ContactSearch {
         term,
         digits: digits.as_deref(),
@@ -70,13 +77,20 @@ pub async fn list(req: &Request, env: &Env, principal: &Principal) -> ApiResult 
 }
 
 /// The identities a search term may be: a number in any written form (stored canonical, so an
-/// old Brazilian mobile finds its contact with or without the ninth digit), an email, or an
-/// identity key as stored (`tg:42`, `lid:…`).
-fn identity_keys(term: &str) -> Vec<String> {
+/// old Brazilian mobile finds its contact with or without the ninth digit), also as written in
+/// one of `countries`, an email, or an identity key as stored (`tg:42`, `lid:…`).
+fn identity_keys(term: &str, countries: &[CallingCode]) -> Vec<String> {
     let mut keys = Vec::new();
-    if let Ok(phone) = PhoneNumber::parse(term) {
-        keys.push(format!("phone:{}", phone.canonical().e164()));
-        keys.push(format!("wa:{}", phone.digits()));
+    let readings = std::iter::once(None).chain(countries.iter().map(Some));
+    for phone in readings.filter_map(|country| PhoneNumber::parse_in(term, country).ok()) {
+        for key in [
+            format!("phone:{}", phone.canonical().e164()),
+            format!("wa:{}", phone.digits()),
+        ] {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
     }
     if term.contains('@') {
         keys.push(email_identity(&term.to_lowercase()));

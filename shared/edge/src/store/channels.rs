@@ -1,5 +1,6 @@
 //! Channels: created by tenants, found by webhook token on the hot path (KV cache, D1 fallback).
 
+use ponte_core::identity::CallingCode;
 use ponte_core::providers::{self, Channel, ConnectionUpdate};
 use ponte_core::secrets::SecretError;
 use serde::{Deserialize, Serialize};
@@ -216,4 +217,30 @@ pub fn public_view(
         });
     }
     view
+}
+
+/// The default countries the tenant's channels name (`config.default_country`), for reading a
+/// number written nationally where no channel is given (a contact search).
+pub async fn default_countries(
+    db: &D1Database,
+    tenant_id: &str,
+) -> Result<Vec<CallingCode>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        code: String,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT DISTINCT json_extract(config, '$.default_country') AS code FROM channels \
+             WHERE tenant_id = ?1 AND json_extract(config, '$.default_country') IS NOT NULL",
+        )
+        .bind(&[text(tenant_id)])?
+        .all()
+        .await?
+        .results()?;
+    // Stored codes were checked when the channel was created; one that no longer reads is skipped.
+    Ok(rows
+        .iter()
+        .filter_map(|r| CallingCode::parse(&r.code).ok())
+        .collect())
 }
