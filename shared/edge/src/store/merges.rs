@@ -58,7 +58,7 @@ pub async fn contacts_merged_at(
 }
 
 /// Merges `other` into `survivor`, as an agent asked (deliveries merge inside their contact's
-/// arrival, migrations/0018_arrival_merges.sql).
+/// arrival, migrations/0018_contact_arrivals.sql).
 pub fn merge_statement(
     db: &D1Database,
     tenant_id: &str,

@@ -1,7 +1,13 @@
--- A message whose keys two contacts hold merges them inside its own arrival (the contact arrival's
--- last step) rather than by a statement of its own after it: a delivery with several keys, as
--- every Cloud API message has, no longer pays a second statement per message to find that no
--- merge was needed.
+-- The contact arrival (0006's trigger) again, with two changes:
+-- - A message whose keys two contacts hold merges them inside its own arrival (the last step)
+--   rather than by a statement of its own after it: a delivery with several keys, as every
+--   Cloud API message has, no longer pays a second statement per message to find that no merge
+--   was needed.
+-- - A name the business gave a contact (PATCH /v1/contacts/{id}) stays: the profile name a
+--   provider sends with every message no longer overwrites it. Clearing the name (null) gives it
+--   back to the provider.
+ALTER TABLE contacts ADD COLUMN name_from_business INTEGER NOT NULL DEFAULT 0;
+
 DROP TRIGGER contact_arrivals_insert;
 
 CREATE TRIGGER contact_arrivals_insert INSTEAD OF INSERT ON contact_arrivals
@@ -32,7 +38,7 @@ BEGIN
     WHERE key.identity IS NOT NULL
     ON CONFLICT (tenant_id, identity) DO NOTHING;
 
-    UPDATE contacts SET name = COALESCE(NEW.name, name),
+    UPDATE contacts SET name = CASE WHEN name_from_business THEN name ELSE COALESCE(NEW.name, name) END,
                         phone_e164 = COALESCE(phone_e164, NEW.phone_e164), updated_at = NEW.at
     WHERE id = COALESCE(
                    (SELECT contact_id FROM contact_identities
@@ -41,7 +47,7 @@ BEGIN
                     WHERE tenant_id = NEW.tenant_id AND identity = NEW.identity_2),
                    (SELECT contact_id FROM contact_identities
                     WHERE tenant_id = NEW.tenant_id AND identity = NEW.identity_3))
-      AND ((NEW.name IS NOT NULL AND name IS NOT NEW.name)
+      AND ((NEW.name IS NOT NULL AND name IS NOT NEW.name AND NOT name_from_business)
            OR (phone_e164 IS NULL AND NEW.phone_e164 IS NOT NULL));
 
     INSERT INTO conversations (id, tenant_id, channel_id, contact_id, last_activity_at, created_at)
