@@ -174,13 +174,13 @@ pub fn statements(
     let merges_at = batch
         .messages
         .iter()
-        .any(|m| m.contact.identity_keys().len() > 1)
+        .any(|m| m.contact.keys().len() > 1)
         .then_some(to.received_at);
     // After the messages, whose contacts then exist; a profile alone never creates one.
     let contacts = batch.messages.iter().map(|m| &m.contact);
     let avatars = contacts.chain(&batch.profiles).filter_map(|contact| {
         let url = contact.avatar_url.as_deref()?;
-        Some((contact.identity_keys().into_iter().next()?, url))
+        Some((contact.keys().first()?.to_string(), url))
     });
     for avatar in avatars::avatar_statements(db, to, avatars)? {
         unit_starts.push(out.len());

@@ -80,7 +80,7 @@ pub async fn recipient_by_phone(
         channel_id,
         received_at: now,
     };
-    arrive_then_read(db, &target, key.clone(), Some(&canonical), read)
+    arrive_then_read(db, &target, key, Some(&canonical), read)
         .await?
         .ok_or_else(|| ApiError::internal("the conversation was not created"))
 }
